@@ -1,0 +1,48 @@
+"""The ``leaklab`` command: one subcommand per job, each a module with ``main(argv) -> int``."""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from collections.abc import Sequence
+
+# name -> (module whose main(argv) runs it, one line of help)
+COMMANDS: dict[str, tuple[str, str]] = {
+    "api": ("leaklab_api.main", "run the API service (one uvicorn process)"),
+}
+
+
+def usage() -> str:
+    width = max(len(name) for name in COMMANDS)
+    lines = [f"  {name:<{width}}  {summary}" for name, (_, summary) in COMMANDS.items()]
+    return (
+        "usage: leaklab COMMAND [options]\n\ncommands:\n"
+        + "\n".join(lines)
+        + "\n\nRun `leaklab COMMAND --help` for a command's options; `leaklab --version` for the version."
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = list(sys.argv[1:] if argv is None else argv)
+    if not args or args[0] in ("-h", "--help", "help"):
+        print(usage())
+        return 0
+    if args[0] == "--version":
+        from . import __version__
+
+        print(f"leaklab {__version__}")
+        return 0
+    command, rest = args[0], args[1:]
+    if command not in COMMANDS:
+        print(f"leaklab: error: unknown command {command!r}\n\n{usage()}", file=sys.stderr)
+        return 2
+    module = importlib.import_module(COMMANDS[command][0])
+    try:
+        return int(module.main(rest, prog=f"leaklab {command}") or 0)
+    except KeyboardInterrupt:
+        print(f"leaklab {command}: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

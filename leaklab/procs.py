@@ -1,0 +1,207 @@
+"""Child processes the lab starts: a ``redis-server`` and a ``leaklab api``, each on a free loopback port.
+
+Every process started here is ended by its PID (never by name), so a lab run or a test only ever
+stops what it started.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import http.client
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+LOOPBACK = "127.0.0.1"
+INSTALL_HINTS = {
+    "redis-server": "install it with 'sudo apt-get install redis-server' (Debian/Ubuntu) or 'brew install redis'",
+    "prometheus": "install it with 'sudo apt-get install prometheus' (Debian/Ubuntu) or 'brew install prometheus'",
+    "promtool": "it comes with Prometheus: 'sudo apt-get install prometheus' (Debian/Ubuntu)",
+    "memray": "install it with '.venv/bin/pip install memray' (make setup does)",
+    "wrk": "install it with 'sudo apt-get install wrk' (Debian/Ubuntu) or 'brew install wrk'",
+    "node": "install Node.js 18+ and npm ('sudo apt-get install nodejs npm')",
+}
+
+
+class MissingBinary(RuntimeError):
+    """A program the lab needs is not on PATH; the message says how to install it."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        hint = INSTALL_HINTS.get(name, "install it and make sure it is on PATH")
+        super().__init__(f"'{name}' was not found on PATH: {hint}")
+
+
+class ChildDied(RuntimeError):
+    """A child process exited when it should have been running."""
+
+
+def require(name: str) -> str:
+    """The path of ``name`` on PATH, or ``MissingBinary``."""
+    path = shutil.which(name)
+    if path is None:
+        raise MissingBinary(name)
+    return path
+
+
+def free_port() -> int:
+    """A TCP port on the loopback interface that nothing listens on right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((LOOPBACK, 0))
+        return int(sock.getsockname()[1])
+
+
+def http_get(port: int, path: str, timeout_s: float = 2.0) -> tuple[int, dict[str, str], bytes]:
+    """One GET on the loopback interface: (status, headers with lower-case names, body)."""
+    conn = http.client.HTTPConnection(LOOPBACK, port, timeout=timeout_s)
+    try:
+        conn.request("GET", path)
+        response = conn.getresponse()
+        return response.status, {k.lower(): v for k, v in response.getheaders()}, response.read()
+    finally:
+        conn.close()
+
+
+class Child:
+    """A started process with its log file; ``stop()`` ends it (and only it) by PID."""
+
+    def __init__(self, name: str, argv: Sequence[str], log_path: Path, env: Mapping[str, str] | None = None) -> None:
+        self.name = name
+        self.argv = list(argv)
+        self.log_path = log_path
+        log_path.parent.mkdir(parents=True, exist_ok=True)
+        self._log = log_path.open("ab")
+        self.proc = subprocess.Popen(
+            self.argv,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            env=dict(env) if env is not None else None,
+            start_new_session=True,  # Ctrl-C reaches the lab, which stops its children itself
+        )
+
+    @property
+    def pid(self) -> int:
+        return self.proc.pid
+
+    def alive(self) -> bool:
+        return self.proc.poll() is None
+
+    def log_tail(self, lines: int = 20) -> str:
+        try:
+            text = self.log_path.read_text(errors="replace")
+        except OSError:
+            return ""
+        return "\n".join(text.splitlines()[-lines:])
+
+    def stop(self, timeout_s: float = 5.0) -> int | None:
+        if self.proc.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout_s)
+            except subprocess.TimeoutExpired:
+                with contextlib.suppress(ProcessLookupError):
+                    self.proc.kill()
+                self.proc.wait(timeout_s)
+        self._log.close()
+        return self.proc.returncode
+
+    def died(self) -> ChildDied:
+        return ChildDied(
+            f"{self.name} (pid {self.pid}) exited with code {self.proc.returncode}; last lines of {self.log_path}:\n"
+            + self.log_tail()
+        )
+
+
+class RedisServer(Child):
+    """A ``redis-server`` on a free loopback port with a maxmemory bound and no persistence."""
+
+    def __init__(
+        self, log_dir: Path, *, maxmemory: str = "64mb", policy: str = "allkeys-lru", port: int | None = None
+    ) -> None:
+        self.port = port or free_port()
+        self.maxmemory = maxmemory
+        self.policy = policy
+        argv = [
+            require("redis-server"),
+            "--bind", LOOPBACK,
+            "--port", str(self.port),
+            "--maxmemory", maxmemory,
+            "--maxmemory-policy", policy,
+            "--save", "",
+            "--appendonly", "no",
+            "--protected-mode", "yes",
+            "--dir", str(log_dir),
+        ]  # fmt: skip
+        super().__init__("redis-server", argv, log_dir / f"redis-{self.port}.log")
+        self.wait_ready()
+
+    @property
+    def url(self) -> str:
+        return f"redis://{LOOPBACK}:{self.port}/0"
+
+    def wait_ready(self, timeout_s: float = 10.0) -> None:
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            if not self.alive():
+                raise self.died()
+            with contextlib.suppress(OSError), socket.create_connection((LOOPBACK, self.port), 0.2) as sock:
+                sock.sendall(b"PING\r\n")
+                if sock.recv(16).startswith(b"+PONG"):
+                    return
+            time.sleep(0.05)
+        raise ChildDied(f"redis-server did not answer on port {self.port} within {timeout_s}s")
+
+
+def api_argv(mode: str, port: int, extra: Sequence[str] = ()) -> list[str]:
+    """How to start ``leaklab api`` with this interpreter (no PATH lookup needed)."""
+    return [sys.executable, "-m", "leaklab_api", "--mode", mode, "--port", str(port), *extra]
+
+
+class ApiServer(Child):
+    """A ``leaklab api`` process on a free loopback port, started and waited for until healthy."""
+
+    def __init__(
+        self,
+        log_dir: Path,
+        mode: str,
+        *,
+        extra_args: Sequence[str] = (),
+        env: Mapping[str, str] | None = None,
+        port: int | None = None,
+        argv_prefix: Sequence[str] = (),
+        wait: bool = True,
+    ) -> None:
+        self.mode = mode
+        self.port = port or free_port()
+        full_env = {k: v for k, v in os.environ.items() if not k.startswith("LEAKLAB_")}
+        full_env.update(env or {})
+        argv = [*argv_prefix, *api_argv(mode, self.port, extra_args)]
+        super().__init__(f"leaklab api ({mode})", argv, log_dir / f"api-{mode}-{self.port}.log", full_env)
+        if wait:
+            self.wait_healthy()
+
+    @property
+    def url(self) -> str:
+        return f"http://{LOOPBACK}:{self.port}"
+
+    def wait_healthy(self, timeout_s: float = 20.0) -> None:
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            if not self.alive():
+                raise self.died()
+            with contextlib.suppress(OSError, http.client.HTTPException):
+                if http_get(self.port, "/healthz", 0.5)[0] == 200:
+                    return
+            time.sleep(0.05)
+        raise ChildDied(f"{self.name} was not healthy on port {self.port} within {timeout_s}s:\n{self.log_tail()}")
+
+    def get(self, path: str, timeout_s: float = 5.0) -> tuple[int, dict[str, str], bytes]:
+        return http_get(self.port, path, timeout_s)

@@ -1,0 +1,131 @@
+"""The app factory: ``create_app(settings)`` builds the API for one cache mode."""
+
+from __future__ import annotations
+
+import gc
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Annotated
+
+from fastapi import FastAPI, Query, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+from prometheus_fastapi_instrumentator import Instrumentator
+
+from . import __version__
+from .cache import Cache, CacheUnavailable, build_cache
+from .cgroup import MemoryCgroup
+from .metrics import CacheCounters, StateCollector, new_registry
+from .origin import Origin
+from .settings import CacheMode, Settings
+
+KEY_PATTERN = r"^[A-Za-z0-9_.:-]+$"
+KEY_MAX_LENGTH = 128
+KEY_RULE = "key must be 1 to 128 characters of [A-Za-z0-9_.:-]"
+
+Key = Annotated[
+    str | None,
+    Query(min_length=1, max_length=KEY_MAX_LENGTH, pattern=KEY_PATTERN, description=KEY_RULE),
+]
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    registry: CollectorRegistry | None = None,
+    cache: Cache | None = None,
+) -> FastAPI:
+    """Build the API; pass a fresh ``registry`` (and optionally a ``cache``) in tests."""
+    settings = settings or Settings()
+    registry = registry if registry is not None else new_registry()
+    cache = cache if cache is not None else build_cache(settings)
+    origin = Origin(settings.payload_items, settings.origin_latency_ms)
+    counters = CacheCounters(registry)
+    state = StateCollector(settings.cache_mode.value, __version__, MemoryCgroup.find())
+    registry.register(state)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if settings.cache_mode is CacheMode.REDIS:
+            await cache.ready()  # an unreachable Redis is not fatal: /readyz says so
+        # Everything allocated so far lives as long as the process: move it out of the GC's way.
+        gc.collect()
+        gc.freeze()
+        yield
+        await cache.close()
+
+    app = FastAPI(title="leaklab API", version=__version__, lifespan=lifespan)
+    app.state.settings = settings
+    app.state.cache = cache
+    app.state.registry = registry
+
+    @app.get("/data", response_class=Response, summary="The story's endpoint: a cached payload")
+    async def get_data(key: Key = None) -> Response:
+        key = key or str(uuid.uuid4())  # the story's bug: a fresh key per request never hits
+        try:
+            body = await cache.get(key)
+        except CacheUnavailable:
+            counters.errors.inc()
+            return _json(await origin.read(key), "bypass")
+        if body is not None:
+            counters.hits.inc()
+            return _json(body, "hit")
+        counters.misses.inc()
+        body = await origin.read(key)
+        try:
+            await cache.put(key, body)
+        except CacheUnavailable:
+            counters.errors.inc()
+        return _json(body, "miss")
+
+    @app.get("/healthz", summary="Liveness: the process answers")
+    async def healthz() -> JSONResponse:
+        return JSONResponse({"status": "ok", "mode": settings.cache_mode.value})
+
+    @app.get("/readyz", summary="Readiness: 503 while the cache backend is unreachable")
+    async def readyz() -> JSONResponse:
+        if await cache.ready():
+            return JSONResponse({"status": "ready", "mode": settings.cache_mode.value})
+        reason = getattr(cache, "last_error", None) or "cache backend unreachable"
+        return JSONResponse(
+            {"status": "unavailable", "mode": settings.cache_mode.value, "reason": reason}, status_code=503
+        )
+
+    @app.get("/metrics", include_in_schema=False)
+    async def metrics() -> Response:
+        state.cache_stats = await cache.stats()
+        return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = exc.errors()
+        rules = [_rule_for(error) for error in errors]
+        return JSONResponse({"error": "; ".join(rules), "detail": jsonable_encoder(errors)}, status_code=422)
+
+    Instrumentator(
+        should_group_status_codes=False,
+        excluded_handlers=["/metrics"],
+        registry=registry,
+    ).instrument(app)
+
+    if settings.debug_enabled:
+        from .debug import debug_router
+
+        app.include_router(debug_router(settings, registry))
+
+    return app
+
+
+def _json(body: bytes, cache_status: str) -> Response:
+    return Response(body, media_type="application/json", headers={"X-Cache": cache_status})
+
+
+def _rule_for(error: dict[str, object]) -> str:
+    loc = error.get("loc") or ()
+    if isinstance(loc, (tuple, list)) and loc and loc[-1] == "key":
+        return KEY_RULE
+    where = ".".join(str(part) for part in loc) if isinstance(loc, (tuple, list)) else str(loc)
+    return f"{where}: {error.get('msg')}"

@@ -1,0 +1,191 @@
+"""``/debug/*``: where the memory is, from tracemalloc (the Python answer to DevTools' allocation view).
+
+Only mounted when ``LEAKLAB_DEBUG=1`` (implied by ``LEAKLAB_TRACEMALLOC=1``). Never expose these
+endpoints publicly: they reveal source paths and lines, and a snapshot costs CPU and memory.
+"""
+
+from __future__ import annotations
+
+import linecache
+import sys
+import sysconfig
+import threading
+import tracemalloc
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+from fastapi.responses import JSONResponse
+from prometheus_client import CollectorRegistry
+from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
+
+from .settings import Settings
+
+TOP_SITES_METRIC = 10  # label values exported to Prometheus: a bounded set
+HOW_TO_START = (
+    "tracemalloc is off: start it with POST /debug/memory/start, or restart the API with "
+    "LEAKLAB_TRACEMALLOC=1 (leaklab api --tracemalloc)"
+)
+_IGNORED = (
+    tracemalloc.Filter(False, tracemalloc.__file__),
+    tracemalloc.Filter(False, linecache.__file__),
+    tracemalloc.Filter(False, "<frozen importlib._bootstrap>"),
+    tracemalloc.Filter(False, "<frozen importlib._bootstrap_external>"),
+    tracemalloc.Filter(False, "<unknown>"),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Site:
+    """One allocation site: a source line and the memory allocated there that is still alive."""
+
+    site: str
+    line: str
+    bytes: int
+    count: int
+    growth_bytes: int
+    share: float
+
+
+class AllocationTracker:
+    """Compares tracemalloc snapshots with a baseline and names the lines that grew."""
+
+    def __init__(self, frames: int) -> None:
+        self.frames = frames
+        self._baseline: tracemalloc.Snapshot | None = None
+        self._lock = threading.Lock()
+        self._roots = _path_roots()
+
+    @property
+    def tracing(self) -> bool:
+        return tracemalloc.is_tracing()
+
+    def start(self) -> None:
+        if not tracemalloc.is_tracing():
+            tracemalloc.start(self.frames)
+            self._baseline = None
+        if self._baseline is None:
+            self.set_baseline()
+
+    def stop(self) -> None:
+        tracemalloc.stop()
+        self._baseline = None
+
+    def set_baseline(self) -> None:
+        with self._lock:
+            self._baseline = self._snapshot()
+
+    def top_sites(self, limit: int) -> tuple[int, list[Site]]:
+        """Traced bytes now and the ``limit`` sites that grew most since the baseline."""
+        with self._lock:
+            if self._baseline is None:
+                self._baseline = self._snapshot()
+            now = self._snapshot()
+            stats = now.compare_to(self._baseline, "lineno")
+        growth_total = sum(s.size_diff for s in stats if s.size_diff > 0)
+        stats.sort(key=lambda s: s.size_diff, reverse=True)
+        sites = []
+        for stat in stats[:limit]:
+            frame = stat.traceback[0]
+            sites.append(
+                Site(
+                    site=f"{self._relative(frame.filename)}:{frame.lineno}",
+                    line=linecache.getline(frame.filename, frame.lineno).strip(),
+                    bytes=stat.size,
+                    count=stat.count,
+                    growth_bytes=stat.size_diff,
+                    share=round(stat.size_diff / growth_total, 6) if growth_total and stat.size_diff > 0 else 0.0,
+                )
+            )
+        return tracemalloc.get_traced_memory()[0], sites
+
+    def _snapshot(self) -> tracemalloc.Snapshot:
+        return tracemalloc.take_snapshot().filter_traces(_IGNORED)
+
+    def _relative(self, filename: str) -> str:
+        path = Path(filename)
+        for root, prefix in self._roots:
+            if path.is_relative_to(root):
+                return prefix + path.relative_to(root).as_posix()
+        return filename
+
+
+def _path_roots() -> list[tuple[Path, str]]:
+    """Project-relative paths for our code, ``site-packages/`` and ``stdlib/`` for the rest."""
+    package_dir = Path(__file__).resolve().parent
+    project = next((p for p in package_dir.parents if (p / "pyproject.toml").exists()), package_dir.parent)
+    roots = [(project, "")]
+    for key, prefix in (("purelib", "site-packages/"), ("platlib", "site-packages/"), ("stdlib", "stdlib/")):
+        roots.append((Path(sysconfig.get_paths()[key]), prefix))
+    roots.append((Path(sys.prefix), "python/"))
+    return roots
+
+
+class AllocationCollector(Collector):
+    """The top allocation sites as gauges (top 10 only, so the label set stays bounded)."""
+
+    def __init__(self, tracker: AllocationTracker) -> None:
+        self.tracker = tracker
+
+    def collect(self) -> Iterator[Metric]:
+        tracing = GaugeMetricFamily("leaklab_tracemalloc_tracing", "1 while tracemalloc traces allocations.")
+        tracing.add_metric([], 1 if self.tracker.tracing else 0)
+        yield tracing
+        if not self.tracker.tracing:
+            return
+        traced, sites = self.tracker.top_sites(TOP_SITES_METRIC)
+        yield GaugeMetricFamily("leaklab_tracemalloc_traced_bytes", "Memory tracemalloc traces now.", value=traced)
+        growth = GaugeMetricFamily(
+            "leaklab_alloc_site_growth_bytes",
+            "Growth since the baseline of the top allocation sites (top 10 by growth).",
+            labels=["rank", "site", "line"],
+        )
+        share = GaugeMetricFamily(
+            "leaklab_alloc_site_share",
+            "The site's part of all growth since the baseline, 0 to 1 (top 10 by growth).",
+            labels=["rank", "site", "line"],
+        )
+        for rank, site in enumerate(sites, start=1):
+            labels = [str(rank), site.site, site.line[:120]]
+            growth.add_metric(labels, site.growth_bytes)
+            share.add_metric(labels, site.share)
+        yield growth
+        yield share
+
+
+def debug_router(settings: Settings, registry: CollectorRegistry) -> APIRouter:
+    """The ``/debug`` endpoints; registers the allocation-site gauges on ``registry``."""
+    tracker = AllocationTracker(settings.tracemalloc_frames)
+    if settings.tracemalloc:
+        tracker.start()
+    registry.register(AllocationCollector(tracker))
+    router = APIRouter(prefix="/debug", tags=["debug"])
+
+    @router.get("/memory", summary="Top allocation sites by growth since the baseline")
+    def memory(limit: Annotated[int, Query(ge=1, le=100)] = 10) -> JSONResponse:
+        if not tracker.tracing:
+            return JSONResponse({"tracing": False, "message": HOW_TO_START, "traced_bytes": 0, "sites": []})
+        traced, sites = tracker.top_sites(limit)
+        return JSONResponse({"tracing": True, "traced_bytes": traced, "sites": [asdict(s) for s in sites]})
+
+    @router.post("/memory/baseline", summary="Measure growth from now on")
+    def baseline() -> JSONResponse:
+        if not tracker.tracing:
+            return JSONResponse({"tracing": False, "message": HOW_TO_START}, status_code=409)
+        tracker.set_baseline()
+        return JSONResponse({"tracing": True, "baseline": "set"})
+
+    @router.post("/memory/start", summary="Start tracemalloc now (baseline = now)")
+    def start() -> JSONResponse:
+        tracker.start()
+        return JSONResponse({"tracing": True, "baseline": "set"})
+
+    @router.post("/memory/stop", summary="Stop tracemalloc and free its memory")
+    def stop() -> JSONResponse:
+        tracker.stop()
+        return JSONResponse({"tracing": False})
+
+    return router

@@ -1,0 +1,67 @@
+"""Command line of the API service: flags override ``LEAKLAB_*`` variables; one uvicorn process."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from .settings import CacheMode, SettingsError, load_settings
+
+
+def build_parser(prog: str = "leaklab api") -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog=prog,
+        description="Run the leaklab API (one uvicorn process). Flags override LEAKLAB_* variables.",
+    )
+    parser.add_argument(
+        "--mode", dest="cache_mode", choices=[m.value for m in CacheMode], help="cache mode (LEAKLAB_CACHE_MODE)"
+    )
+    parser.add_argument("--host", help="bind address (LEAKLAB_HOST, default 127.0.0.1)")
+    parser.add_argument("--port", help="port (LEAKLAB_PORT, default 8000)")
+    parser.add_argument("--lru-max-entries", help="LRU bound (LEAKLAB_LRU_MAX_ENTRIES, default 50)")
+    parser.add_argument("--payload-items", help='"xxxx" items per payload (LEAKLAB_PAYLOAD_ITEMS, default 10000)')
+    parser.add_argument(
+        "--origin-latency-ms", help="simulated database read time (LEAKLAB_ORIGIN_LATENCY_MS, default 2)"
+    )
+    parser.add_argument("--redis-url", help="Redis URL for redis mode (LEAKLAB_REDIS_URL)")
+    parser.add_argument(
+        "--tracemalloc", action="store_true", default=None, help="trace allocations from start-up (LEAKLAB_TRACEMALLOC)"
+    )
+    parser.add_argument("--debug", action="store_true", default=None, help="enable /debug/* (LEAKLAB_DEBUG)")
+    parser.add_argument(
+        "--access-log", action="store_true", default=None, help="log every request (LEAKLAB_ACCESS_LOG)"
+    )
+    return parser
+
+
+def main(argv: Sequence[str] | None = None, prog: str = "leaklab api") -> int:
+    args = build_parser(prog).parse_args(argv)
+    try:
+        settings = load_settings(**vars(args))
+    except SettingsError as exc:
+        for line in str(exc).splitlines():
+            print(f"{prog}: error: {line}", file=sys.stderr)
+        return 2
+
+    import uvicorn
+
+    from .app import create_app
+
+    print(
+        f"leaklab api: mode={settings.cache_mode.value} on http://{settings.host}:{settings.port}"
+        + (" (debug endpoints on)" if settings.debug_enabled else ""),
+        file=sys.stderr,
+        flush=True,
+    )
+    uvicorn.run(
+        create_app(settings),
+        host=settings.host,
+        port=settings.port,
+        access_log=settings.access_log,
+        log_level="warning",
+        loop="auto",
+        http="auto",
+        server_header=False,
+    )
+    return 0

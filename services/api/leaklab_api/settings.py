@@ -1,0 +1,90 @@
+"""The API's one settings object: every tunable is a ``LEAKLAB_*`` environment variable."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Any
+
+from pydantic import Field, RedisDsn, ValidationError, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+ENV_PREFIX = "LEAKLAB_"
+
+
+class CacheMode(StrEnum):
+    """Which cache sits in front of the simulated database."""
+
+    LEAKY = "leaky"
+    LRU = "lru"
+    REDIS = "redis"
+
+
+class Settings(BaseSettings):
+    """Settings of the API service, read from ``LEAKLAB_*`` variables (flags override them)."""
+
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="ignore", frozen=True)
+
+    cache_mode: CacheMode = Field(CacheMode.LEAKY, description="leaky, lru or redis")
+    lru_max_entries: int = Field(50, ge=1, le=10_000_000, description="bound of the in-process LRU")
+    payload_items: int = Field(10_000, ge=1, le=1_000_000, description='"xxxx" items per payload')
+    origin_latency_ms: float = Field(2.0, ge=0, le=10_000, description="simulated database read time on a cache miss")
+    redis_url: RedisDsn = Field(RedisDsn("redis://localhost:6379/0"), description="redis mode only")
+    redis_timeout_ms: float = Field(250.0, gt=0, le=60_000, description="connect and read timeout of each Redis call")
+    redis_retry_interval_s: float = Field(
+        1.0, gt=0, le=3600, description="how long requests bypass Redis after a failure"
+    )
+    tracemalloc: bool = Field(False, description="start tracemalloc at start-up (implies debug)")
+    tracemalloc_frames: int = Field(1, ge=1, le=100, description="frames kept per traced allocation")
+    debug: bool = Field(False, description="enable the /debug/* endpoints; never expose publicly")
+    host: str = Field("127.0.0.1", description="address uvicorn binds")
+    port: int = Field(8000, ge=0, le=65535, description="port uvicorn binds")
+    access_log: bool = Field(False, description="log every request (slows the API down)")
+
+    @model_validator(mode="after")
+    def _tracemalloc_implies_debug(self) -> Settings:
+        if self.tracemalloc and not self.debug:
+            object.__setattr__(self, "debug", True)
+        return self
+
+    @property
+    def debug_enabled(self) -> bool:
+        return self.debug or self.tracemalloc
+
+
+class SettingsError(Exception):
+    """A setting has a value the API cannot start with; the message is one line per problem."""
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Build ``Settings`` from the environment plus explicit overrides, or raise ``SettingsError``."""
+    try:
+        return Settings(**{k: v for k, v in overrides.items() if v is not None})
+    except ValidationError as exc:
+        raise SettingsError(describe_errors(exc)) from None
+
+
+def describe_errors(exc: ValidationError) -> str:
+    lines = []
+    for error in exc.errors(include_url=False):
+        field = str(error["loc"][0]) if error["loc"] else ""
+        variable = ENV_PREFIX + field.upper() if field else "settings"
+        got = error.get("input")
+        rule = _rule(field, error["msg"])
+        lines.append(f"{variable}: {rule} (got {got!r})")
+    return "\n".join(lines)
+
+
+def _rule(field: str, message: str) -> str:
+    if field == "cache_mode":
+        return "must be one of " + ", ".join(m.value for m in CacheMode)
+    if field == "redis_url":
+        return "must be a Redis URL like redis://host:6379/0 (" + message.lower() + ")"
+    info = Settings.model_fields.get(field)
+    bounds = []
+    for meta in info.metadata if info else []:
+        for attr, word in (("ge", ">="), ("gt", ">"), ("le", "<=")):
+            if (value := getattr(meta, attr, None)) is not None:
+                bounds.append(f"{word} {value}")
+    if bounds:
+        return f"must be a number {' and '.join(bounds)}"
+    return message[:1].lower() + message[1:]

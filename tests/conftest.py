@@ -1,0 +1,69 @@
+"""Fixtures that start real components: a ``redis-server`` and ``leaklab api`` processes.
+
+In CI (``CI=true``) a skipped test fails the run: every component must be installed there.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from leaklab.procs import ApiServer, MissingBinary, RedisServer, require
+
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+_skipped: list[str] = []
+
+
+def require_binary(name: str) -> str:
+    """The binary's path, or skip the test (which fails the run in CI)."""
+    try:
+        return require(name)
+    except MissingBinary as exc:
+        pytest.skip(str(exc))
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    if report.skipped and not hasattr(report, "wasxfail"):
+        _skipped.append(report.nodeid)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    if IN_CI and _skipped and exitstatus == 0:
+        session.exitstatus = 1
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    if IN_CI and _skipped:
+        terminalreporter.write_line(
+            f"CI=true: {len(_skipped)} skipped test(s) fail the run: " + ", ".join(_skipped), red=True
+        )
+
+
+@pytest.fixture
+def redis_server(tmp_path: Path) -> Iterator[RedisServer]:
+    """A real redis-server on a free loopback port, maxmemory 16mb, allkeys-lru."""
+    require_binary("redis-server")
+    server = RedisServer(tmp_path, maxmemory="16mb")
+    yield server
+    server.stop()
+
+
+ApiFactory = Callable[..., ApiServer]
+
+
+@pytest.fixture
+def start_api(tmp_path: Path) -> Iterator[ApiFactory]:
+    """Start ``leaklab api`` processes; each is stopped (by PID) after the test."""
+    started: list[ApiServer] = []
+
+    def start(mode: str, *extra_args: str, env: dict[str, str] | None = None) -> ApiServer:
+        api = ApiServer(tmp_path, mode, extra_args=extra_args, env=env)
+        started.append(api)
+        return api
+
+    yield start
+    for api in started:
+        api.stop()
