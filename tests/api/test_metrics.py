@@ -1,0 +1,95 @@
+"""GET /metrics: every series of the contract, at exactly that path, state computed at scrape time."""
+
+from __future__ import annotations
+
+import pytest
+from fastapi.testclient import TestClient
+from prometheus_client import CollectorRegistry
+
+from leaklab.procs import RedisServer
+from leaklab.scrape import parse_metrics, scrape
+from leaklab_api.app import create_app
+from leaklab_api.settings import CacheMode, Settings
+
+from ..conftest import ApiFactory
+from .helpers import Client
+
+CONTRACT = [
+    "process_resident_memory_bytes",
+    "process_start_time_seconds",
+    "python_gc_objects_collected_total",
+    "leaklab_cache_entries",
+    "leaklab_cache_bytes",
+    "leaklab_cache_limit_entries",
+    "leaklab_cache_limit_bytes",
+    "leaklab_cache_hits_total",
+    "leaklab_cache_misses_total",
+    "leaklab_cache_evictions_total",
+    "leaklab_cache_errors_total",
+    "leaklab_cgroup_memory_bytes",
+    "leaklab_cgroup_memory_limit_bytes",
+    "leaklab_cgroup_oom_kills_total",
+]
+
+
+@pytest.mark.parametrize("mode", ["leaky", "lru", "redis"])
+def test_metrics_has_every_contract_series(mode: str, start_api: ApiFactory, request: pytest.FixtureRequest) -> None:
+    extra: tuple[str, ...] = ()
+    if mode == "redis":
+        redis: RedisServer = request.getfixturevalue("redis_server")
+        extra = ("--redis-url", redis.url)
+    client = Client(start_api(mode, *extra).port)
+    client.hammer(3)
+    status, headers, body = client.get("/metrics")
+    assert status == 200  # exactly /metrics, no 307 to /metrics/
+    assert headers["content-type"].startswith("text/plain")
+    metrics = parse_metrics(body.decode())
+    missing = [name for name in CONTRACT if not metrics.with_prefix(name)]
+    assert not missing, f"missing series: {missing}"
+    assert metrics.value("leaklab_info", mode=mode, version="0.1.0") == 1
+    assert metrics.value("http_requests_total", handler="/data", method="GET", status="200") == 3
+    assert metrics.with_prefix("http_request_duration_seconds_bucket")
+    assert metrics.value("leaklab_cache_misses_total") == 3
+    assert metrics.value("leaklab_cache_entries") == 3
+
+
+def test_metrics_path_does_not_redirect(start_api: ApiFactory) -> None:
+    client = Client(start_api("lru").port)
+    status, headers, body = client.get("/metrics")
+    assert status == 200 and "location" not in headers
+    assert b"# TYPE leaklab_cache_entries gauge" in body
+
+
+def test_leaky_cache_gauges_follow_the_cache_at_scrape_time(start_api: ApiFactory) -> None:
+    client = Client(start_api("leaky").port)
+    client.hammer(10)
+    first = scrape(client.port)
+    client.hammer(5)
+    second = scrape(client.port)
+    assert first.value("leaklab_cache_entries") == 10
+    assert second.value("leaklab_cache_entries") == 15
+    assert second.value("leaklab_cache_bytes") == 15 * 70_010
+    assert second.value("leaklab_cache_limit_entries") == 0  # unbounded
+    assert second.value("leaklab_cache_evictions_total") == 0
+
+
+def test_cgroup_gauges_read_this_process_group(start_api: ApiFactory) -> None:
+    client = Client(start_api("lru").port)
+    metrics = scrape(client.port)
+    usage = metrics.value("leaklab_cgroup_memory_bytes")
+    rss = metrics.value("process_resident_memory_bytes")
+    # the group holds at least this process (it may hold others: the cgroup we run in is shared)
+    assert usage >= rss * 0.5
+    assert metrics.value("leaklab_cgroup_memory_limit_bytes") >= 0
+
+
+def test_fresh_registry_per_app_lets_two_apps_coexist() -> None:
+    """The factory takes a registry, so tests (and benches) can build many apps in one process."""
+    apps = [create_app(Settings(cache_mode=CacheMode(mode)), registry=CollectorRegistry()) for mode in ("leaky", "lru")]
+    for app, mode in zip(apps, ("leaky", "lru"), strict=True):
+        with TestClient(app) as http:
+            assert http.get("/data?key=a").headers["x-cache"] == "miss"
+            assert http.get("/data?key=a").headers["x-cache"] == "hit"
+            metrics = parse_metrics(http.get("/metrics").text)
+            assert metrics.value("leaklab_info", mode=mode, version="0.1.0") == 1
+            assert metrics.value("leaklab_cache_hits_total") == 1
