@@ -117,10 +117,10 @@ def _path_roots() -> list[tuple[Path, str]]:
     """Project-relative paths for our code, ``site-packages/`` and ``stdlib/`` for the rest."""
     package_dir = Path(__file__).resolve().parent
     project = next((p for p in package_dir.parents if (p / "pyproject.toml").exists()), package_dir.parent)
-    roots = [(project, "")]
+    roots = []  # most specific first: a virtualenv often lives inside the project
     for key, prefix in (("purelib", "site-packages/"), ("platlib", "site-packages/"), ("stdlib", "stdlib/")):
         roots.append((Path(sysconfig.get_paths()[key]), prefix))
-    roots.append((Path(sys.prefix), "python/"))
+    roots += [(project, ""), (Path(sys.prefix), "python/")]
     return roots
 
 
