@@ -124,7 +124,13 @@ class RedisServer(Child):
     """A ``redis-server`` on a free loopback port with a maxmemory bound and no persistence."""
 
     def __init__(
-        self, log_dir: Path, *, maxmemory: str = "64mb", policy: str = "allkeys-lru", port: int | None = None
+        self,
+        log_dir: Path,
+        *,
+        maxmemory: str = "64mb",
+        policy: str = "allkeys-lru",
+        port: int | None = None,
+        wait: bool = True,
     ) -> None:
         self.port = port or free_port()
         self.maxmemory = maxmemory
@@ -141,7 +147,8 @@ class RedisServer(Child):
             "--dir", str(log_dir),
         ]  # fmt: skip
         super().__init__("redis-server", argv, log_dir / f"redis-{self.port}.log")
-        self.wait_ready()
+        if wait:  # wait=False: the caller holds the object (and can stop it) before waiting
+            self.wait_ready()
 
     @property
     def url(self) -> str:

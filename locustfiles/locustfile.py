@@ -5,7 +5,9 @@
 - ``RealisticUser``: ``GET /data?key=K`` with K drawn from a Zipf-like distribution over a bounded key
   space, so a few keys are hot and the hit ratio means something.
 
-Both wait ``--wait-s`` seconds (mean) between requests; ``locustfiles/ramp.py`` adds a ramp shape.
+Both wait ``--wait-s`` seconds (mean) between requests; ``locustfiles/ramp.py`` adds a ramp shape
+(``-f locustfile.py,ramp.py``) and ``--metrics-port`` serves Locust's stats to Prometheus
+(``prometheus_exporter.py``).
 """
 
 from __future__ import annotations
@@ -18,19 +20,22 @@ from functools import cache
 from locust import FastHttpUser, between, events, task
 from locust.argument_parser import LocustArgumentParser
 
+# isort: split
+import prometheus_exporter  # noqa: F401  (registers --metrics-port: Locust stats for Prometheus)
+
 
 @events.init_command_line_parser.add_listener
 def _add_arguments(parser: LocustArgumentParser) -> None:
-    group = parser.add_argument_group("leaklab", "Traffic shape of the leaklab users")
-    group.add_argument(
+    # include_in_web_ui works on the parser itself, not on an argument group
+    parser.add_argument(
         "--key-space", type=int, env_var="LOCUST_KEY_SPACE", default=1000, include_in_web_ui=True,
         help="RealisticUser: number of distinct keys",
     )  # fmt: skip
-    group.add_argument(
+    parser.add_argument(
         "--zipf-s", type=float, env_var="LOCUST_ZIPF_S", default=1.1, include_in_web_ui=True,
         help="RealisticUser: skew of the key popularity (Zipf exponent; 0 = uniform)",
     )  # fmt: skip
-    group.add_argument(
+    parser.add_argument(
         "--wait-s", type=float, env_var="LOCUST_WAIT_S", default=0.5, include_in_web_ui=True,
         help="mean seconds each user waits between requests (0 = as fast as possible)",
     )  # fmt: skip

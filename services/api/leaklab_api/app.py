@@ -9,15 +9,16 @@ from contextlib import asynccontextmanager
 from typing import Annotated
 
 from fastapi import FastAPI, Query, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
-from prometheus_fastapi_instrumentator import Instrumentator
 
 from . import __version__
 from .cache import Cache, CacheUnavailable, build_cache
 from .cgroup import MemoryCgroup
+from .http_metrics import HttpMetrics, HttpMetricsMiddleware
 from .metrics import CacheCounters, StateCollector, new_registry
 from .origin import Origin
 from .settings import CacheMode, Settings
@@ -46,6 +47,11 @@ def create_app(
     counters = CacheCounters(registry)
     state = StateCollector(settings.cache_mode.value, __version__, MemoryCgroup.find())
     registry.register(state)
+    tracker = None
+    if settings.debug_enabled:
+        from .debug import enable_debug
+
+        debug_routes, tracker = enable_debug(settings, registry)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -57,7 +63,14 @@ def create_app(
         yield
         await cache.close()
 
-    app = FastAPI(title="leaklab API", version=__version__, lifespan=lifespan)
+    # FastAPI's built-in OpenTelemetry hooks do nothing without an OTel provider but still cost a few
+    # microseconds per request; this API exports Prometheus metrics instead.
+    app = FastAPI(
+        title="leaklab API",
+        version=__version__,
+        lifespan=lifespan,
+        telemetry={"tracing": False, "metrics": False, "logs": False},
+    )
     app.state.settings = settings
     app.state.cache = cache
     app.state.registry = registry
@@ -97,6 +110,9 @@ def create_app(
     @app.get("/metrics", include_in_schema=False)
     async def metrics() -> Response:
         state.cache_stats = await cache.stats()
+        if tracker is not None and tracker.tracing:
+            # a tracemalloc snapshot takes 0.1-0.5 s: take it in a thread, not on the event loop
+            await run_in_threadpool(tracker.recent_top_sites)
         return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
 
     @app.exception_handler(RequestValidationError)
@@ -105,16 +121,15 @@ def create_app(
         rules = [_rule_for(error) for error in errors]
         return JSONResponse({"error": "; ".join(rules), "detail": jsonable_encoder(errors)}, status_code=422)
 
-    Instrumentator(
-        should_group_status_codes=False,
-        excluded_handlers=["/metrics"],
-        registry=registry,
-    ).instrument(app)
+    # The router tries routes in registration order, and
+    # FastAPI registered its /docs routes first: put the story's endpoint first.
+    app.router.routes.sort(key=lambda route: getattr(route, "path", None) != "/data")
+
+    # http_requests_total, http_request_duration_seconds, ...: prometheus-fastapi-instrumentator's names.
+    app.add_middleware(HttpMetricsMiddleware, metrics=HttpMetrics(registry, excluded_handlers=["/metrics"]))
 
     if settings.debug_enabled:
-        from .debug import debug_router
-
-        app.include_router(debug_router(settings, registry))
+        app.include_router(debug_routes)
 
     return app
 

@@ -10,6 +10,7 @@ import linecache
 import sys
 import sysconfig
 import threading
+import time
 import tracemalloc
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
@@ -25,17 +26,15 @@ from prometheus_client.registry import Collector
 from .settings import Settings
 
 TOP_SITES_METRIC = 10  # label values exported to Prometheus: a bounded set
+METRICS_MAX_AGE_S = 4.0  # a scrape reuses sites computed this recently (a snapshot costs ~0.1-0.5 s)
 HOW_TO_START = (
     "tracemalloc is off: start it with POST /debug/memory/start, or restart the API with "
     "LEAKLAB_TRACEMALLOC=1 (leaklab api --tracemalloc)"
 )
-_IGNORED = (
-    tracemalloc.Filter(False, tracemalloc.__file__),
-    tracemalloc.Filter(False, linecache.__file__),
-    tracemalloc.Filter(False, "<frozen importlib._bootstrap>"),
-    tracemalloc.Filter(False, "<frozen importlib._bootstrap_external>"),
-    tracemalloc.Filter(False, "<unknown>"),
-)
+# tracemalloc's, linecache's and our own bookkeeping (the baseline is a dict this module builds)
+_IGNORED_FILES = frozenset({tracemalloc.__file__, linecache.__file__, __file__, "<unknown>"})
+
+Sizes = dict[tuple[str, int], tuple[int, int]]  # (file, line) -> (bytes, blocks)
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,9 +54,10 @@ class AllocationTracker:
 
     def __init__(self, frames: int) -> None:
         self.frames = frames
-        self._baseline: tracemalloc.Snapshot | None = None
+        self._baseline: Sizes | None = None
         self._lock = threading.Lock()
         self._roots = _path_roots()
+        self._cached: tuple[float, int, list[Site]] = (0.0, 0, [])
 
     @property
     def tracing(self) -> bool:
@@ -72,38 +72,47 @@ class AllocationTracker:
 
     def stop(self) -> None:
         tracemalloc.stop()
-        self._baseline = None
+        with self._lock:
+            self._baseline = None
+            self._cached = (0.0, 0, [])
 
     def set_baseline(self) -> None:
         with self._lock:
-            self._baseline = self._snapshot()
+            self._baseline = _sizes_by_line()
+            self._cached = (0.0, 0, [])
 
     def top_sites(self, limit: int) -> tuple[int, list[Site]]:
         """Traced bytes now and the ``limit`` sites that grew most since the baseline."""
         with self._lock:
             if self._baseline is None:
-                self._baseline = self._snapshot()
-            now = self._snapshot()
-            stats = now.compare_to(self._baseline, "lineno")
-        growth_total = sum(s.size_diff for s in stats if s.size_diff > 0)
-        stats.sort(key=lambda s: s.size_diff, reverse=True)
+                self._baseline = _sizes_by_line()
+            baseline = self._baseline
+            now = _sizes_by_line()
+        growth = {key: size - baseline.get(key, (0, 0))[0] for key, (size, _) in now.items()}
+        growth_total = sum(g for g in growth.values() if g > 0)
         sites = []
-        for stat in stats[:limit]:
-            frame = stat.traceback[0]
+        for key in sorted(growth, key=growth.__getitem__, reverse=True)[:limit]:
+            filename, lineno = key
+            size, count = now[key]
             sites.append(
                 Site(
-                    site=f"{self._relative(frame.filename)}:{frame.lineno}",
-                    line=linecache.getline(frame.filename, frame.lineno).strip(),
-                    bytes=stat.size,
-                    count=stat.count,
-                    growth_bytes=stat.size_diff,
-                    share=round(stat.size_diff / growth_total, 6) if growth_total and stat.size_diff > 0 else 0.0,
+                    site=f"{self._relative(filename)}:{lineno}",
+                    line=linecache.getline(filename, lineno).strip(),
+                    bytes=size,
+                    count=count,
+                    growth_bytes=growth[key],
+                    share=round(growth[key] / growth_total, 6) if growth_total and growth[key] > 0 else 0.0,
                 )
             )
         return tracemalloc.get_traced_memory()[0], sites
 
-    def _snapshot(self) -> tracemalloc.Snapshot:
-        return tracemalloc.take_snapshot().filter_traces(_IGNORED)
+    def recent_top_sites(self, max_age_s: float = METRICS_MAX_AGE_S) -> tuple[int, list[Site]]:
+        """``top_sites`` for the metrics, recomputed only when older than ``max_age_s``."""
+        computed_at, traced, sites = self._cached
+        if time.monotonic() - computed_at > max_age_s and self.tracing:
+            traced, sites = self.top_sites(TOP_SITES_METRIC)
+            self._cached = (time.monotonic(), traced, sites)
+        return traced, sites
 
     def _relative(self, filename: str) -> str:
         path = Path(filename)
@@ -111,6 +120,16 @@ class AllocationTracker:
             if path.is_relative_to(root):
                 return prefix + path.relative_to(root).as_posix()
         return filename
+
+
+def _sizes_by_line() -> Sizes:
+    """Live traced memory grouped by the allocating line (tracemalloc's own grouping, done once)."""
+    sizes: Sizes = {}
+    for stat in tracemalloc.take_snapshot().statistics("lineno"):
+        frame = stat.traceback[0]
+        if frame.filename not in _IGNORED_FILES and not frame.filename.startswith("<frozen importlib"):
+            sizes[(frame.filename, frame.lineno)] = (stat.size, stat.count)
+    return sizes
 
 
 def _path_roots() -> list[tuple[Path, str]]:
@@ -125,7 +144,10 @@ def _path_roots() -> list[tuple[Path, str]]:
 
 
 class AllocationCollector(Collector):
-    """The top allocation sites as gauges (top 10 only, so the label set stays bounded)."""
+    """The top allocation sites as gauges (top 10 only, so the label set stays bounded).
+
+    Reads the tracker's recent result; ``/metrics`` refreshes it off the event loop first.
+    """
 
     def __init__(self, tracker: AllocationTracker) -> None:
         self.tracker = tracker
@@ -136,7 +158,7 @@ class AllocationCollector(Collector):
         yield tracing
         if not self.tracker.tracing:
             return
-        traced, sites = self.tracker.top_sites(TOP_SITES_METRIC)
+        traced, sites = self.tracker.recent_top_sites()
         yield GaugeMetricFamily("leaklab_tracemalloc_traced_bytes", "Memory tracemalloc traces now.", value=traced)
         growth = GaugeMetricFamily(
             "leaklab_alloc_site_growth_bytes",
@@ -156,12 +178,8 @@ class AllocationCollector(Collector):
         yield share
 
 
-def debug_router(settings: Settings, registry: CollectorRegistry) -> APIRouter:
-    """The ``/debug`` endpoints; registers the allocation-site gauges on ``registry``."""
-    tracker = AllocationTracker(settings.tracemalloc_frames)
-    if settings.tracemalloc:
-        tracker.start()
-    registry.register(AllocationCollector(tracker))
+def debug_router(tracker: AllocationTracker) -> APIRouter:
+    """The ``/debug`` endpoints (sync handlers: snapshots run in the thread pool, not on the event loop)."""
     router = APIRouter(prefix="/debug", tags=["debug"])
 
     @router.get("/memory", summary="Top allocation sites by growth since the baseline")
@@ -189,3 +207,12 @@ def debug_router(settings: Settings, registry: CollectorRegistry) -> APIRouter:
         return JSONResponse({"tracing": False})
 
     return router
+
+
+def enable_debug(settings: Settings, registry: CollectorRegistry) -> tuple[APIRouter, AllocationTracker]:
+    """The router and tracker for ``/debug``; starts tracing now when ``LEAKLAB_TRACEMALLOC`` is set."""
+    tracker = AllocationTracker(settings.tracemalloc_frames)
+    if settings.tracemalloc:
+        tracker.start()
+    registry.register(AllocationCollector(tracker))
+    return debug_router(tracker), tracker

@@ -5,8 +5,9 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from typing import Any
 
-from .settings import CacheMode, SettingsError, load_settings
+from .settings import CacheMode, Settings, SettingsError, load_settings
 
 
 def build_parser(prog: str = "leaklab api") -> argparse.ArgumentParser:
@@ -54,14 +55,18 @@ def main(argv: Sequence[str] | None = None, prog: str = "leaklab api") -> int:
         file=sys.stderr,
         flush=True,
     )
-    uvicorn.run(
-        create_app(settings),
-        host=settings.host,
-        port=settings.port,
-        access_log=settings.access_log,
-        log_level="warning",
-        loop="auto",
-        http="auto",
-        server_header=False,
-    )
+    uvicorn.run(create_app(settings), **uvicorn_options(settings))
     return 0
+
+
+def uvicorn_options(settings: Settings) -> dict[str, Any]:
+    """How uvicorn serves the API (the benchmark's ceilings run under exactly these too)."""
+    return {
+        "host": settings.host,
+        "port": settings.port,
+        "access_log": settings.access_log,
+        "log_level": "warning",
+        "loop": "auto",  # uvloop when installed (uvicorn[standard])
+        "http": "auto",  # httptools when installed
+        "server_header": False,
+    }

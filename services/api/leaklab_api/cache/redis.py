@@ -35,10 +35,10 @@ class RedisCache:
     async def get(self, key: str) -> bytes | None:
         self._check_circuit()
         try:
-            value: bytes | None = await self._client.get(key)
+            value = await self._client.get(key)
         except (RedisError, OSError) as exc:
             raise self._trip(exc) from None
-        return value
+        return value if not isinstance(value, str) else value.encode()  # bytes: decode_responses is off
 
     async def put(self, key: str, value: bytes) -> None:
         self._check_circuit()

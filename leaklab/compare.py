@@ -1,0 +1,62 @@
+"""``leaklab compare``: several modes one after another under identical load, one report side by side."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from .limits import LimitError
+from .procs import MissingBinary
+from .run import (
+    MODES,
+    add_lab_options,
+    check_binaries,
+    check_mechanism,
+    default_out,
+    execute,
+    lab_options,
+    one_line,
+    settings_of,
+)
+
+
+def parse_modes(text: str) -> list[str]:
+    modes = [m.strip() for m in text.split(",") if m.strip()]
+    unknown = [m for m in modes if m not in MODES]
+    if unknown or not modes:
+        raise argparse.ArgumentTypeError(
+            f"unknown mode(s) {', '.join(unknown) or text!r}: choose from {','.join(MODES)}"
+        )
+    return list(dict.fromkeys(modes))
+
+
+def main(argv: Sequence[str] | None = None, prog: str = "leaklab compare") -> int:
+    parser = argparse.ArgumentParser(
+        prog=prog,
+        description="Run several cache modes under the same load and memory limit; write one report comparing them.",
+    )
+    parser.add_argument(
+        "--modes", type=parse_modes, help=f"comma-separated (default {','.join(MODES)}; redis only if installed)"
+    )
+    add_lab_options(parser)
+    args = parser.parse_args(argv)
+    modes: list[str] = args.modes or list(MODES)
+    skipped: list[dict[str, str]] = []
+    try:
+        check_binaries(modes)
+    except MissingBinary as exc:
+        if args.modes:  # asked for explicitly: refuse rather than silently skip
+            print(f"{prog}: error: mode redis needs {exc}", file=sys.stderr)
+            return 2
+        modes.remove("redis")
+        skipped.append({"mode": "redis", "reason": str(exc)})
+    opts = lab_options(args)
+    try:
+        check_mechanism(opts)
+    except LimitError as exc:
+        print(f"{prog}: error: --limit-mechanism {opts.mechanism}: {one_line(exc)}", file=sys.stderr)
+        return 2
+    out = args.out or default_out("compare")
+    settings = settings_of(opts, modes, sys.argv[1:] if argv is None else argv)
+    return execute(modes, opts, out, settings, skipped)

@@ -1,0 +1,124 @@
+"""The report's data files: ``samples.csv`` (one row per sample per mode) and ``summary.json``."""
+
+from __future__ import annotations
+
+import csv
+import json
+import platform
+import sys
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import fields
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from ..lab import ModeResult
+from ..sampler import COLUMNS, Sample
+from ..verdict import THRESHOLDS, analyse
+
+SUMMARY = "summary.json"
+SAMPLES = "samples.csv"
+_TYPES = {f.name: f.type for f in fields(Sample)}
+
+
+def write_samples(path: Path, samples: Iterable[Sample]) -> None:
+    with path.open("w", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(COLUMNS)
+        for s in samples:
+            writer.writerow(["" if (v := getattr(s, c)) is None else v for c in COLUMNS])
+
+
+def read_samples(path: Path) -> dict[str, list[Sample]]:
+    """Samples by mode, in the order the modes ran."""
+    by_mode: dict[str, list[Sample]] = {}
+    with path.open(newline="") as f:
+        for row in csv.DictReader(f):
+            values = {name: _convert(name, row.get(name, "")) for name in COLUMNS}
+            by_mode.setdefault(str(values["mode"]), []).append(Sample(**values))
+    return by_mode
+
+
+def _convert(name: str, raw: str) -> Any:
+    kind = str(_TYPES[name])
+    if name == "mode":
+        return raw
+    if raw == "":
+        return None if "None" in kind else 0
+    return int(float(raw)) if kind.startswith("int") else float(raw)
+
+
+def mode_summary(result: ModeResult) -> dict[str, Any]:
+    load = result.load
+    summary = analyse(result.samples, result.oom_kills)
+    summary.update(
+        {
+            "restarts": result.restarts,
+            "requests": load.requests if load else None,
+            "failures": load.failures if load else None,
+            "failure_ratio": round(load.failures / load.requests, 4) if load and load.requests else None,
+            "rps": round(load.rps, 1) if load else None,
+            "p50_ms": load.p50_ms if load else None,
+            "p95_ms": load.p95_ms if load else None,
+            "p99_ms": load.p99_ms if load else None,
+        }
+    )
+    summary.update(result.to_json())
+    return summary
+
+
+def build_summary(
+    results: Sequence[ModeResult], settings: dict[str, Any], skipped: Sequence[dict[str, str]], interrupted: bool
+) -> dict[str, Any]:
+    from .. import __version__
+
+    return {
+        "leaklab_version": __version__,
+        "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "interrupted": interrupted,
+        "modes": {r.mode: mode_summary(r) for r in results},
+        "skipped_modes": list(skipped),
+        "settings": {**settings, "versions": versions(), "machine": machine()},
+        "thresholds": THRESHOLDS,
+    }
+
+
+def reanalyse(summary: dict[str, Any], samples: dict[str, list[Sample]]) -> dict[str, Any]:
+    """Recompute the sample-derived figures (``leaklab report``), keeping what only the run knew."""
+    for mode, data in summary.get("modes", {}).items():
+        data.update(analyse(samples.get(mode, []), int(data.get("oom_kills") or 0)))
+    summary["thresholds"] = THRESHOLDS
+    return summary
+
+
+def write_summary(path: Path, summary: dict[str, Any]) -> None:
+    path.write_text(json.dumps(summary, indent=2, sort_keys=False) + "\n")
+
+
+def versions() -> dict[str, str]:
+    found = {"python": platform.python_version()}
+    for package in ("leaklab", "fastapi", "uvicorn", "locust", "redis", "matplotlib"):
+        try:
+            found[package] = metadata.version(package)
+        except metadata.PackageNotFoundError:
+            continue
+    return found
+
+
+def machine() -> dict[str, Any]:
+    import os
+
+    mem_total = None
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal:"):
+                mem_total = int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return {
+        "platform": platform.platform(),
+        "cpus": os.cpu_count(),
+        "memory_bytes": mem_total,
+        "python": sys.executable,
+    }

@@ -1,0 +1,132 @@
+"""``leaklab run``: a real memory limit, real OOM kills and restarts, and Ctrl-C leaving nothing behind."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from leaklab.limits import CgroupLimit, LimitError
+from tests.conftest import require_binary
+
+
+def _cgroup_available() -> bool:
+    try:
+        CgroupLimit.create(256 * 1024 * 1024, "probe").close()
+    except LimitError:
+        return False
+    return True
+
+
+def _run(out: Path, *args: str) -> tuple[subprocess.CompletedProcess[str], dict[str, Any]]:
+    done = subprocess.run(
+        [sys.executable, "-m", "leaklab.cli", "run", "--mode", "leaky", "--out", str(out), *args],
+        capture_output=True,
+        text=True,
+        timeout=90,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    return done, json.loads((out / "summary.json").read_text())["modes"]["leaky"]
+
+
+@pytest.mark.slow
+def test_kernel_oom_kills_the_api_in_its_cgroup_and_the_runner_restarts_it(tmp_path: Path) -> None:
+    if not _cgroup_available():
+        pytest.skip("no writable memory cgroup here (needs root and the cgroup filesystem)")
+    done, leaky = _run(tmp_path, "--duration", "7s", "--users", "20", "--mem-limit", "80M", "--no-alloc-sites")
+    assert leaky["limit_mechanism"].startswith("cgroup-v")
+    assert leaky["oom_kills"] >= 1  # the cgroup's own counter (memory.oom_control / memory.events)
+    assert leaky["restarts"] >= 1
+    kills = [e for e in leaky["events"] if e["kind"] == "killed"]
+    assert kills and "exit code -9" in kills[0]["detail"]
+    assert leaky["verdict"] == "leaking"
+    assert leaky["failures"] > 0  # Locust saw the API go down, as users would
+    assert not Path(leaky["limit_where"]).exists()  # the cgroup is removed at the end
+    assert "OOM kills" in done.stderr and "memory cgroup of its own" in done.stderr
+    # the API itself saw the limit of the cgroup it lived in
+    rows = (tmp_path / "samples.csv").read_text().splitlines()
+    header = rows[0].split(",")
+    limits = {r.split(",")[header.index("api_cgroup_limit_bytes")] for r in rows[1:]} - {""}
+    assert {float(v) for v in limits} == {80 * 1024 * 1024}
+
+
+@pytest.mark.slow
+def test_watchdog_fallback_kills_and_restarts_the_api_at_the_limit(tmp_path: Path) -> None:
+    _, leaky = _run(
+        tmp_path, "--duration", "7s", "--users", "20", "--mem-limit", "90M", "--limit-mechanism", "watchdog",
+        "--no-alloc-sites",
+    )  # fmt: skip
+    assert leaky["limit_mechanism"] == "watchdog"
+    assert leaky["oom_kills"] >= 1
+    assert leaky["restarts"] >= 1
+    assert leaky["rss_peak_mb"] < 90 + 15  # killed close to the limit (polled every 50 ms)
+    assert "watchdog" in (tmp_path / "report.html").read_text()
+
+
+def _descendants(pid: int) -> set[int]:
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            ppid = int(stat.rsplit(")", 1)[1].split()[1])
+            children.setdefault(ppid, []).append(int(entry.name))
+    found: set[int] = set()
+    todo = [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found.add(child)
+            todo.append(child)
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+@pytest.mark.slow
+def test_ctrl_c_stops_every_child_and_still_writes_the_report(tmp_path: Path) -> None:
+    require_binary("redis-server")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "leaklab.cli", "run", "--mode", "redis", "--duration", "60s", "--out", str(tmp_path)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        children: set[int] = set()
+        while time.monotonic() < deadline and len(children) < 3:  # redis-server, the API, Locust
+            time.sleep(0.5)
+            children = _descendants(proc.pid)
+        assert len(children) >= 3, f"children seen: {children}"
+        time.sleep(2)
+        children = _descendants(proc.pid)
+        os.kill(proc.pid, signal.SIGINT)
+        _, stderr = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 130, stderr
+    assert not [pid for pid in children if _alive(pid)]
+    summary = json.loads((tmp_path / "summary.json").read_text())
+    assert summary["interrupted"] is True
+    redis = summary["modes"]["redis"]
+    assert redis["interrupted"] is True
+    assert not Path(redis["limit_where"]).exists() if redis["limit_where"] else True
+    assert (tmp_path / "report.html").exists()
+    assert "interrupted" in stderr
