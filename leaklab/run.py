@@ -6,7 +6,6 @@
 from __future__ import annotations
 
 import argparse
-import re
 import shutil
 import signal
 import sys
@@ -17,6 +16,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
+from .args import duration, number, parse_size
 from .lab import LabOptions, ModeResult, run_mode
 from .limits import MECHANISMS, LimitError, choose
 from .live import LiveDisplay, verdict_table
@@ -26,27 +26,6 @@ from .procs import MissingBinary, require
 MODES = ("leaky", "lru", "redis")
 USER_CLASSES = ("StoryUser", "RealisticUser")
 MIN_LIMIT = 64 * 1024 * 1024
-_UNITS = {"": 1, "b": 1, "k": 1024, "m": 1024**2, "g": 1024**3}
-
-
-def parse_size(text: str) -> int:
-    """``192M``, ``1g``, ``512MiB``, ``300mb`` or plain bytes (binary units, as Docker's ``mem_limit``)."""
-    match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([kmgKMG]?)(?:i?[bB])?\s*", text)
-    if not match:
-        raise argparse.ArgumentTypeError(f"not a size: {text!r} (use e.g. 192M, 1G or bytes)")
-    return int(float(match.group(1)) * _UNITS[match.group(2).lower()])
-
-
-def parse_duration(text: str) -> int:
-    """``50s``, ``2m``, ``1m30s`` or plain seconds."""
-    match = re.fullmatch(r"\s*(?:(\d+)h)?\s*(?:(\d+)m)?\s*(?:(\d+)s?)?\s*", text)
-    if not match or not text.strip() or not any(match.groups()):
-        raise argparse.ArgumentTypeError(f"not a duration: {text!r} (use e.g. 50s, 2m or 90)")
-    hours, minutes, seconds = (int(g or 0) for g in match.groups())
-    total = hours * 3600 + minutes * 60 + seconds
-    if total < 3:
-        raise argparse.ArgumentTypeError(f"duration {text!r} is too short: at least 3s")
-    return total
 
 
 def memory_limit(text: str) -> int:
@@ -56,27 +35,14 @@ def memory_limit(text: str) -> int:
     return size
 
 
-def positive(kind: type[int] | type[float]) -> Any:
-    def convert(text: str) -> int | float:
-        try:
-            value = kind(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-        if value < 0 or (kind is int and value == 0):
-            raise argparse.ArgumentTypeError(f"must be {'at least 1' if kind is int else '0 or more'}: {text!r}")
-        return value
-
-    return convert
-
-
 def add_lab_options(parser: argparse.ArgumentParser) -> None:
     load = parser.add_argument_group("load (Locust, the repo's locustfile)")
-    load.add_argument("--duration", type=parse_duration, default="50s", help="load time per mode (default 50s)")
-    load.add_argument("--users", type=positive(int), default=10, help="Locust users (default 10)")
-    load.add_argument("--spawn-rate", type=positive(float), default=10.0, help="users started per second")
+    load.add_argument("--duration", type=duration(3, 24 * 3600), default="50s", help="load time per mode (default 50s)")
+    load.add_argument("--users", type=number(int, 1), default=10, help="Locust users (default 10)")
+    load.add_argument("--spawn-rate", type=number(float, 0), default=10.0, help="users started per second")
     load.add_argument("--user-class", choices=USER_CLASSES, default="StoryUser", help="traffic (default StoryUser)")
     load.add_argument(
-        "--wait-s", type=positive(float), default=0.1, help="mean wait between a user's requests, 0 = flat out"
+        "--wait-s", type=number(float, 0), default=0.1, help="mean wait between a user's requests, 0 = flat out"
     )
     load.add_argument("--web", action="store_true", help="Locust's web UI on 127.0.0.1:8089 while it runs")
     load.add_argument("--locustfile", type=Path, default=LOCUSTFILE, help=argparse.SUPPRESS)

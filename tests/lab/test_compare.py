@@ -141,7 +141,8 @@ def test_asking_for_redis_without_redis_server_is_refused_with_how_to_install(
         (["--mem-limit", "lots"], "not a size"),
         (["--mem-limit", "10M"], "below 64M"),
         (["--duration", "soon"], "not a duration"),
-        (["--users", "0"], "at least 1"),
+        (["--users", "0"], "argument --users: must be 1 or more (got '0')"),
+        (["--duration", "1s"], "duration must be between 3s and 86400s"),
     ],
 )
 def test_bad_options_get_one_clear_line(tmp_path: Path, args: list[str], message: str) -> None:
