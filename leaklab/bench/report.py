@@ -91,6 +91,8 @@ def summarise(results: Sequence[RoundResult], order: Sequence[str], *, payload_i
             row["metrics_scrape_ms"] = float(statistics.median(r.metrics_scrape_ms or 0.0 for r in scrapes))
             row["metrics_scrape_max_ms"] = max(r.metrics_scrape_max_ms or 0.0 for r in scrapes)
             row["cache_entries_at_scrape"] = statistics.median(r.cache_entries or 0.0 for r in scrapes)
+        if any(r.cache_errors is not None for r in mine):
+            row["cache_errors"] = sum(r.cache_errors or 0.0 for r in mine)
         redis = [r for r in mine if r.redis_maxmemory_bytes is not None]
         if redis:
             row["redis_maxmemory_bytes"] = redis[0].redis_maxmemory_bytes
@@ -131,7 +133,17 @@ def targets(rows: dict[str, dict[str, Any]], ratio: Any, payload_bytes: int) -> 
         None if lru_ceiling is None else lru_ceiling >= 0.6,
         f"{100 * lru_ceiling:.0f}%" if lru_ceiling is not None else "",
     )
-    at_least("redis >= 1.2x node-lru req/s", ratio("redis", "node-lru"), 1.2)
+    redis_ratio = ratio("redis", "node-lru")
+    went_around = rows.get("redis", {}).get("cache_errors", 0.0)
+    if went_around:  # requests that skipped Redis are cheaper: the ratio would flatter the API
+        add(
+            "redis >= 1.2x node-lru req/s",
+            redis_ratio,
+            False,
+            f"{redis_ratio or 0:.2f}x, but {went_around:,.0f} requests went around Redis (cache errors)",
+        )
+    else:
+        at_least("redis >= 1.2x node-lru req/s", redis_ratio, 1.2)
     at_least("leaky >= 1.5x node-leaky req/s", ratio("leaky", "node-leaky"), 1.5)
     if "leaky" in rows:
         leaked = rows["leaky"]["leaked_bytes_per_request"]
@@ -329,12 +341,19 @@ def markdown(doc: dict[str, Any]) -> str:
     lines += ["| " + " | ".join(cells) + " |" for cells in table_rows(doc)]
     lines += ["", "| target | measured | verdict |", "|---|---|---|"]
     lines += [f"| {name} | {shown} | {verdict} |" for name, shown, verdict in target_lines(doc)]
+    per_round: dict[str, list[str]] = {}
+    for r in doc["rounds"]:
+        per_round.setdefault(r["server"], []).append(f"{r['rps']:,.0f}")
+    if s["rounds"] > 1:
+        lines += ["", "Requests/s in rounds 1, 2, 3, ... (the spread is the machine's noise):", ""]
+        lines += [f"- {server}: {' / '.join(values)}" for server, values in per_round.items()]
     scrape_rows = [r for r in doc["summary"]["rows"].values() if "metrics_scrape_ms" in r]
     if scrape_rows:
         lines += ["", "`/metrics` scrape after the fixed-count run (median / worst of 20 per round):", ""]
         lines += [
             f"- {r['server']}: {r['metrics_scrape_ms']:.2f} ms / {r['metrics_scrape_max_ms']:.2f} ms "
-            f"with {r['cache_entries_at_scrape']:,.0f} entries"
+            f"with {r['cache_entries_at_scrape']:,.0f} entries; "
+            f"{r.get('cache_errors', 0):,.0f} cache errors in all rounds"
             for r in scrape_rows
         ]
     lines += [""] + [f"Note: {note}" for note in doc["notes"]] + ([""] if doc["notes"] else [])

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import re
 import shlex
 import statistics
 import sys
@@ -20,6 +21,7 @@ from pathlib import Path
 from typing import Any, cast
 
 from leaklab.procs import ChildDied, MissingBinary, http_get, require
+from leaklab.scrape import Samples, parse_metrics
 
 from . import load, report
 from .servers import SPECS, Running, Spec, cpu_seconds, install_node_deps, node_available, rss_bytes, start
@@ -51,6 +53,7 @@ class RoundResult:
     redis_maxmemory_bytes: int | None = None
     redis_max_used_memory_bytes: int | None = None
     redis_entry_bytes: int | None = None
+    cache_errors: float | None = None  # API modes: leaklab_cache_errors_total (requests that went around the cache)
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -74,6 +77,12 @@ def positive_float(text: str) -> float:
     return value
 
 
+def memory_size(text: str) -> str:
+    if not re.fullmatch(r"\d+(?:[kmg]b?)?", text.lower()):
+        raise argparse.ArgumentTypeError(f"must be a size like 64mb or 1gb (got {text!r})")
+    return text
+
+
 def server_list(text: str) -> list[str]:
     names = [name.strip() for name in text.split(",") if name.strip()]
     unknown = [name for name in names if name not in SPECS]
@@ -89,7 +98,9 @@ def build_parser(prog: str) -> argparse.ArgumentParser:
         prog=prog,
         description="Benchmark each API mode against the story's Node.js server and two ceilings, side by side.",
     )
-    parser.add_argument("--servers", type=server_list, default=list(SPECS), help="comma-separated, default: all")
+    parser.add_argument(
+        "--servers", type=server_list, default=list(SPECS), help="comma-separated, default all: " + ",".join(SPECS)
+    )
     parser.add_argument("--rounds", type=positive_int, default=3, help="rounds, servers interleaved (default 3)")
     parser.add_argument("--duration", type=positive_float, default=6.0, help="seconds of timed load (default 6)")
     parser.add_argument(
@@ -100,8 +111,15 @@ def build_parser(prog: str) -> argparse.ArgumentParser:
     parser.add_argument(
         "--load-tool", choices=["auto", "wrk", "locust"], default="auto", help="default: wrk when installed"
     )
-    parser.add_argument("--redis-maxmemory", default="64mb", help="maxmemory of redis mode's redis-server")
-    parser.add_argument("--payload-items", type=positive_int, default=10_000, help='"xxxx" items per payload')
+    parser.add_argument(
+        "--redis-maxmemory", type=memory_size, default="64mb", help="maxmemory of redis mode's redis-server (64mb)"
+    )
+    parser.add_argument(
+        "--payload-items",
+        type=positive_int,
+        default=10_000,
+        help='"xxxx" items per payload (default 10000, as the Node.js server always sends)',
+    )
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="where bench.json and logs go (bench/out)")
     parser.add_argument("--markdown", type=Path, help="update the generated section of this file (BENCHMARKS.md)")
     return parser
@@ -113,15 +131,14 @@ def main(argv: Sequence[str] | None = None, prog: str = "leaklab bench") -> int:
         return _error(prog, f"--connections ({args.connections}) must be at least --threads ({args.threads})")
     tool = load.pick_tool(args.load_tool)
     notes: list[str] = []
-    for needed, alternative in (
-        ("wrk", "or use --load-tool locust"),
-        ("redis-server", "or leave redis out with --servers"),
-    ):
-        if (needed == "wrk" and tool == "wrk") or (needed == "redis-server" and "redis" in args.servers):
-            try:
-                require(needed)
-            except MissingBinary as exc:
-                return _error(prog, f"{exc} ({alternative})")
+    needed = [("wrk", "or use --load-tool locust")] if tool == "wrk" else []
+    if "redis" in args.servers:
+        needed.append(("redis-server", "or leave redis out with --servers"))
+    for name, alternative in needed:
+        try:
+            require(name)
+        except MissingBinary as exc:
+            return _error(prog, f"{exc} ({alternative})")
     if tool == "locust":
         notes.append("wrk is not installed: load from Locust FastHttpUser, which tops out near 2k requests/s here")
     specs = [SPECS[name] for name in args.servers]
@@ -147,6 +164,13 @@ def main(argv: Sequence[str] | None = None, prog: str = "leaklab bench") -> int:
 
     results: list[RoundResult] = []
     started = time.monotonic()
+    estimate_s = args.rounds * len(specs) * (args.duration + 1.5 + args.requests / 5000)
+    print(
+        f"{prog}: {len(specs)} servers x {args.rounds} rounds with {tool}, about {estimate_s / 60:.0f} min; "
+        f"logs in {log_dir}",
+        file=sys.stderr,
+        flush=True,
+    )
     for round_no in range(args.rounds):
         # Rotate the order each round so drift on a noisy machine hits every server alike.
         order = specs[round_no % len(specs) :] + specs[: round_no % len(specs)]
@@ -196,6 +220,7 @@ def run_one(spec: Spec, round_no: int, args: argparse.Namespace, tool: str, log_
         rss_end = rss_bytes(running.pid)
         if not running.child.alive():
             raise running.child.died()
+        cache_errors = _scrape(running).value("leaklab_cache_errors_total") if spec.kind == "api" else None
     finally:
         if sampler is not None:
             sampler.stop()
@@ -218,6 +243,7 @@ def run_one(spec: Spec, round_no: int, args: argparse.Namespace, tool: str, log_
         metrics_scrape_ms=scrape_ms,
         metrics_scrape_max_ms=scrape_max_ms,
         cache_entries=entries,
+        cache_errors=cache_errors,
     )
     if sampler is not None:
         result.redis_maxmemory_bytes = sampler.maxmemory
@@ -228,18 +254,24 @@ def run_one(spec: Spec, round_no: int, args: argparse.Namespace, tool: str, log_
 
 def _time_scrapes(running: Running, scrapes: int = 20) -> tuple[float, float, float | None]:
     """Median and worst time of a ``/metrics`` scrape, and the cache entries it reports."""
-    from leaklab.scrape import parse_metrics
-
     times = []
     body = b""
     for _ in range(scrapes):
         began = time.perf_counter()
-        status, _, body = http_get(running.port, "/metrics", 10.0)
+        body = _get_metrics(running)
         times.append(1000 * (time.perf_counter() - began))
-        if status != 200:
-            raise ChildDied(f"{running.spec.name}: /metrics answered {status}")
-    entries = parse_metrics(body.decode()).value("leaklab_cache_entries")
-    return statistics.median(times), max(times), entries
+    return statistics.median(times), max(times), parse_metrics(body.decode()).value("leaklab_cache_entries")
+
+
+def _scrape(running: Running) -> Samples:
+    return parse_metrics(_get_metrics(running).decode())
+
+
+def _get_metrics(running: Running) -> bytes:
+    status, _, body = http_get(running.port, "/metrics", 10.0)
+    if status != 200:
+        raise ChildDied(f"{running.spec.name}: /metrics answered {status}")
+    return body
 
 
 class _RedisSampler:

@@ -132,3 +132,15 @@ def test_terminal_table_lists_every_server(document: dict[str, object], capsys: 
         assert server in out
     assert "3.50x" in out
     assert "targets" in out
+
+
+def test_a_redis_run_that_went_around_redis_does_not_meet_its_target() -> None:
+    results = []
+    for rnd in (1, 2, 3):
+        redis = _round("redis", rnd, 9000)
+        redis.cache_errors = 120.0  # requests served from the origin because Redis timed out
+        results += [redis, _round("node-lru", rnd, 3000)]
+    summary = report.summarise(results, ["redis", "node-lru"], payload_items=10_000)
+    target = next(t for t in summary["targets"] if t["target"].startswith("redis >= 1.2x"))
+    assert target["met"] is False
+    assert "360 requests went around Redis" in target["shown"]

@@ -34,6 +34,7 @@ def bench(*args: str, env: dict[str, str] | None = None, timeout: float = 120) -
         (["--servers", "lru,apache"], "unknown server apache; choose from leaky, lru, redis"),
         (["--connections", "1", "--threads", "2"], "--connections (1) must be at least --threads (2)"),
         (["--load-tool", "ab"], "argument --load-tool: invalid choice: 'ab'"),
+        (["--redis-maxmemory", "lots"], "argument --redis-maxmemory: must be a size like 64mb or 1gb (got 'lots')"),
     ],
 )
 def test_bad_arguments_get_one_clear_line(args: list[str], message: str) -> None:
@@ -67,6 +68,7 @@ def test_a_short_run_writes_table_json_and_markdown(tmp_path: Path) -> None:
     assert row["rss_end_mb"] > 0 and row["cpu_ms_per_request"] > 0
     assert row["errors"] == 0
     assert row["cache_entries_at_scrape"] == 50  # the LRU is full after 300 fresh keys, and bounded
+    assert row["cache_errors"] == 0
     assert [r["server"] for r in doc["rounds"]] == ["lru", "asgi-ceiling"]
     text = markdown.read_text()
     assert text.startswith("# Benchmarks\n\nOur notes.\n")
