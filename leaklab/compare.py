@@ -6,19 +6,8 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from .limits import LimitError
 from .procs import MissingBinary
-from .run import (
-    MODES,
-    add_lab_options,
-    check_binaries,
-    check_mechanism,
-    default_out,
-    execute,
-    lab_options,
-    one_line,
-    settings_of,
-)
+from .run import MODES, add_lab_options, check_binaries, launch
 
 
 def parse_modes(text: str) -> list[str]:
@@ -51,12 +40,4 @@ def main(argv: Sequence[str] | None = None, prog: str = "leaklab compare") -> in
             return 2
         modes.remove("redis")
         skipped.append({"mode": "redis", "reason": str(exc)})
-    opts = lab_options(args)
-    try:
-        check_mechanism(opts)
-    except LimitError as exc:
-        print(f"{prog}: error: --limit-mechanism {opts.mechanism}: {one_line(exc)}", file=sys.stderr)
-        return 2
-    out = args.out or default_out("compare")
-    settings = settings_of(opts, modes, sys.argv[1:] if argv is None else argv)
-    return execute(modes, opts, out, settings, skipped)
+    return launch(modes, args, argv, prog, out_name="compare", skipped=skipped)

@@ -204,11 +204,25 @@ def main(argv: Sequence[str] | None = None, prog: str = "leaklab run") -> int:
     except MissingBinary as exc:
         print(f"{prog}: error: mode {args.mode} needs {exc}", file=sys.stderr)
         return 2
+    return launch([args.mode], args, argv, prog, out_name=args.mode)
+
+
+def launch(
+    modes: list[str],
+    args: argparse.Namespace,
+    argv: Sequence[str] | None,
+    prog: str,
+    *,
+    out_name: str,
+    skipped: Sequence[dict[str, str]] = (),
+) -> int:
+    """Check the limit mechanism, then run ``modes`` and write the report (shared by run and compare)."""
     opts = lab_options(args)
     try:
         check_mechanism(opts)
     except LimitError as exc:
         print(f"{prog}: error: --limit-mechanism {opts.mechanism}: {one_line(exc)}", file=sys.stderr)
         return 2
-    out = args.out or default_out(args.mode)
-    return execute([args.mode], opts, out, settings_of(opts, [args.mode], sys.argv[1:] if argv is None else argv))
+    out = args.out or default_out(out_name)
+    settings = settings_of(opts, modes, sys.argv[1:] if argv is None else argv)
+    return execute(modes, opts, out, settings, skipped)
