@@ -93,3 +93,22 @@ def test_fresh_registry_per_app_lets_two_apps_coexist() -> None:
             metrics = parse_metrics(http.get("/metrics").text)
             assert metrics.value("leaklab_info", mode=mode, version="0.1.0") == 1
             assert metrics.value("leaklab_cache_hits_total") == 1
+
+
+def test_http_metrics_count_every_outcome_by_route_template(start_api: ApiFactory) -> None:
+    client = Client(start_api("lru").port)
+    client.hammer(2, "/data?key=a")
+    assert client.get("/data?key=a%20b")[0] == 422
+    assert client.get("/nope")[0] == 404
+    assert client.request("POST", "/data")[0] == 405
+    client.get("/metrics")  # /metrics itself is not counted
+    metrics = scrape(client.port)
+    assert metrics.value("http_requests_total", handler="/data", method="GET", status="200") == 2
+    assert metrics.value("http_requests_total", handler="/data", method="GET", status="422") == 1
+    assert metrics.value("http_requests_total", handler="none", method="GET", status="404") == 1
+    assert metrics.value("http_requests_total", handler="/data", method="POST", status="405") == 1
+    assert not [k for k in metrics.with_prefix("http_requests_total") if "/metrics" in k]
+    count = metrics.value("http_request_duration_seconds_count", handler="/data", method="GET")
+    assert count == 3
+    assert metrics.value("http_request_duration_seconds_bucket", handler="/data", method="GET", le="+Inf") == count
+    assert metrics.value("http_response_size_bytes_sum", handler="/data") >= 2 * 70_010
