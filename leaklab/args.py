@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import argparse
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 _UNITS = {"": 1, "b": 1, "k": 1024, "m": 1024**2, "g": 1024**3}
 
@@ -49,5 +49,20 @@ def number(kind: type[int] | type[float], low: float, high: float | None = None)
         if value < low or (high is not None and value > high):
             raise argparse.ArgumentTypeError(f"must be {bounds} (got {text!r})")
         return value
+
+    return parse
+
+
+def choice_list(choices: Sequence[str], what: str) -> Callable[[str], list[str]]:
+    """A parser of a comma-separated subset of ``choices`` (order kept, repeats dropped)."""
+
+    def parse(text: str) -> list[str]:
+        names = [name.strip() for name in text.split(",") if name.strip()]
+        unknown = [name for name in names if name not in choices]
+        if unknown or not names:
+            raise argparse.ArgumentTypeError(
+                f"unknown {what} {', '.join(unknown) or repr(text)}; choose from {', '.join(choices)} (comma-separated)"
+            )
+        return list(dict.fromkeys(names))
 
     return parse

@@ -6,18 +6,11 @@ import argparse
 import sys
 from collections.abc import Sequence
 
+from .args import choice_list
 from .procs import MissingBinary
 from .run import MODES, add_lab_options, check_binaries, launch
 
-
-def parse_modes(text: str) -> list[str]:
-    modes = [m.strip() for m in text.split(",") if m.strip()]
-    unknown = [m for m in modes if m not in MODES]
-    if unknown or not modes:
-        raise argparse.ArgumentTypeError(
-            f"unknown mode(s) {', '.join(unknown) or text!r}: choose from {','.join(MODES)}"
-        )
-    return list(dict.fromkeys(modes))
+parse_modes = choice_list(MODES, "mode")
 
 
 def main(argv: Sequence[str] | None = None, prog: str = "leaklab compare") -> int:

@@ -20,6 +20,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, cast
 
+from leaklab.args import choice_list, number
 from leaklab.procs import ChildDied, MissingBinary, http_get, require
 from leaklab.scrape import Samples, parse_metrics
 
@@ -57,40 +58,10 @@ class RoundResult:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-def positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be a whole number (got {text!r})") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be 1 or more (got {value})")
-    return value
-
-
-def positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be a number (got {text!r})") from None
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"must be more than 0 (got {text})")
-    return value
-
-
 def memory_size(text: str) -> str:
     if not re.fullmatch(r"\d+(?:[kmg]b?)?", text.lower()):
         raise argparse.ArgumentTypeError(f"must be a size like 64mb or 1gb (got {text!r})")
     return text
-
-
-def server_list(text: str) -> list[str]:
-    names = [name.strip() for name in text.split(",") if name.strip()]
-    unknown = [name for name in names if name not in SPECS]
-    if unknown or not names:
-        raise argparse.ArgumentTypeError(
-            f"unknown server {', '.join(unknown) or repr(text)}; choose from {', '.join(SPECS)} (comma-separated)"
-        )
-    return list(dict.fromkeys(names))
 
 
 def build_parser(prog: str) -> argparse.ArgumentParser:
@@ -99,15 +70,20 @@ def build_parser(prog: str) -> argparse.ArgumentParser:
         description="Benchmark each API mode against the story's Node.js server and two ceilings, side by side.",
     )
     parser.add_argument(
-        "--servers", type=server_list, default=list(SPECS), help="comma-separated, default all: " + ",".join(SPECS)
+        "--servers",
+        type=choice_list(list(SPECS), "server"),
+        default=list(SPECS),
+        help="comma-separated, default all: " + ",".join(SPECS),
     )
-    parser.add_argument("--rounds", type=positive_int, default=3, help="rounds, servers interleaved (default 3)")
-    parser.add_argument("--duration", type=positive_float, default=6.0, help="seconds of timed load (default 6)")
+    parser.add_argument("--rounds", type=number(int, 1), default=3, help="rounds, servers interleaved (default 3)")
     parser.add_argument(
-        "--requests", type=positive_int, default=10_000, help="fixed-count run for the memory columns (default 10000)"
+        "--duration", type=number(float, 0.5, 3600), default=6.0, help="seconds of timed load (default 6)"
     )
-    parser.add_argument("--connections", type=positive_int, default=100, help="concurrent connections (default 100)")
-    parser.add_argument("--threads", type=positive_int, default=2, help="wrk threads (default 2)")
+    parser.add_argument(
+        "--requests", type=number(int, 1), default=10_000, help="fixed-count run for the memory columns (default 10000)"
+    )
+    parser.add_argument("--connections", type=number(int, 1), default=100, help="concurrent connections (default 100)")
+    parser.add_argument("--threads", type=number(int, 1), default=2, help="wrk threads (default 2)")
     parser.add_argument(
         "--load-tool", choices=["auto", "wrk", "locust"], default="auto", help="default: wrk when installed"
     )
@@ -116,7 +92,7 @@ def build_parser(prog: str) -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--payload-items",
-        type=positive_int,
+        type=number(int, 1),
         default=10_000,
         help='"xxxx" items per payload (default 10000, as the Node.js server always sends)',
     )

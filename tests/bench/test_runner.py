@@ -29,8 +29,8 @@ def bench(*args: str, env: dict[str, str] | None = None, timeout: float = 120) -
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--rounds", "0"], "argument --rounds: must be 1 or more (got 0)"),
-        (["--duration", "soon"], "argument --duration: must be a number (got 'soon')"),
+        (["--rounds", "0"], "argument --rounds: must be 1 or more (got '0')"),
+        (["--duration", "soon"], "argument --duration: must be a number from 0.5 to 3600 (got 'soon')"),
         (["--servers", "lru,apache"], "unknown server apache; choose from leaky, lru, redis"),
         (["--connections", "1", "--threads", "2"], "--connections (1) must be at least --threads (2)"),
         (["--load-tool", "ab"], "argument --load-tool: invalid choice: 'ab'"),

@@ -149,3 +149,10 @@ def test_bad_options_get_one_clear_line(tmp_path: Path, args: list[str], message
     done = leaklab("run", *args, "--out", tmp_path / "r")
     assert done.returncode == 2
     assert message in done.stderr and "Traceback" not in done.stderr
+
+
+def test_unknown_mode_in_the_list_is_named(tmp_path: Path) -> None:
+    done = leaklab("compare", "--modes", "leaky,forever", "--out", tmp_path / "r")
+    assert done.returncode == 2
+    assert "argument --modes: unknown mode forever; choose from leaky, lru, redis" in done.stderr
+    assert "Traceback" not in done.stderr
