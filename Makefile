@@ -34,22 +34,40 @@ format: $(STAMP)  ## apply ruff's formatting and safe fixes
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-# command:Debian package, for everything the tests start for real
-SYSTEM_PACKAGES := redis-server:redis-server promtool:prometheus prometheus:prometheus \
-	prometheus-redis-exporter:prometheus-redis-exporter wrk:wrk node:nodejs npm:npm
+# command:Debian package. Each target installs only what it starts: the local lab needs redis-server (its
+# redis mode), the benchmarks add wrk and Node.js (the story's server), the tests need all of them.
+LAB_PACKAGES := redis-server:redis-server
+BENCH_PACKAGES := $(LAB_PACKAGES) wrk:wrk node:nodejs npm:npm
+TEST_PACKAGES := $(BENCH_PACKAGES) promtool:prometheus prometheus:prometheus \
+	prometheus-redis-exporter:prometheus-redis-exporter
 
-.PHONY: deps
-deps:  ## install the system packages the tests use, when missing (apt-get, as root or with sudo)
-	@missing=""; for pair in $(SYSTEM_PACKAGES); do \
+# $(call install_missing,PAIRS,WHAT HAPPENS MEANWHILE,ON FAILURE): apt-get install the packages whose command is
+# missing, as root or with passwordless sudo; otherwise print one line naming them and the command to run.
+define install_missing
+	@missing=""; for pair in $(1); do \
 	  command -v "$${pair%%:*}" >/dev/null || case " $$missing " in *" $${pair##*:} "*) ;; *) missing="$$missing $${pair##*:}";; esac; \
 	done; \
 	[ -z "$$missing" ] && exit 0; \
+	hint="missing system packages:$$missing. Install them with: sudo apt-get install$$missing ($(2))"; \
+	command -v apt-get >/dev/null || { echo "missing:$$missing (no apt-get here: install them with your package manager; $(2))"; exit 0; }; \
 	if [ "$$(id -u)" = 0 ]; then sudo=""; elif sudo -n true 2>/dev/null; then sudo="sudo"; \
-	else echo "missing system packages:$$missing. Install them with: sudo apt-get install$$missing"; \
-	     echo "(the tests that need them are skipped meanwhile; in CI a skip fails the run)"; exit 0; fi; \
-	command -v apt-get >/dev/null || { echo "missing:$$missing (no apt-get here: use your package manager)"; exit 0; }; \
-	echo "installing:$$missing"; \
-	$$sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq --no-install-recommends$$missing >/dev/null
+	else echo "$$hint"; exit 0; fi; \
+	echo "installing:$$missing (apt-get, once)"; \
+	{ $$sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq --no-install-recommends$$missing >/dev/null; } \
+	  || { echo "could not install:$$missing. $$hint"; $(3); }
+endef
+
+.PHONY: deps
+deps:  ## install every system package the tests start for real, when missing (apt-get, as root or with sudo)
+	$(call install_missing,$(TEST_PACKAGES),the tests that need them are skipped meanwhile; in CI a skip fails the run,exit 1)
+
+.PHONY: deps-lab
+deps-lab:  ## install what the local lab starts (redis-server for the redis mode), when missing
+	$(call install_missing,$(LAB_PACKAGES),the lab runs the modes it can without them,exit 0)
+
+.PHONY: deps-bench
+deps-bench:  ## install what make bench starts (redis-server, wrk, Node.js for the story's server), when missing
+	$(call install_missing,$(BENCH_PACKAGES),the benchmarks measure what they can without them,exit 0)
 
 .PHONY: test
 test: deps lint  ## system packages, lint, then every test against real redis-server, API, Locust and Prometheus
@@ -60,7 +78,7 @@ api: $(STAMP)  ## run the API in the foreground: make api MODE=leaky|lru|redis
 	$(BIN)/leaklab api --mode $(MODE)
 
 .PHONY: profile
-profile: $(STAMP)  ## memray flame graph + the top allocating line under load: make profile MODE=leaky [DURATION=20s]
+profile: $(STAMP) deps-lab  ## memray flame graph + the top allocating line under load: make profile MODE=leaky [DURATION=20s]
 	$(BIN)/leaklab profile --mode $(MODE) --duration $(or $(DURATION),20s)
 
 # --- Local lab (no Docker): leaklab run / compare / report, the API in a memory cgroup of its own ------------------
@@ -68,11 +86,11 @@ DEMO_ARGS ?=
 RUN_ARGS ?=
 
 .PHONY: demo
-demo: $(STAMP)  ## local lab, no Docker: leaky vs lru vs redis, same load and memory limit (~3 min), report in reports/demo
+demo: $(STAMP) deps-lab  ## local lab, no Docker: leaky vs lru vs redis, same load and memory limit (~3 min), report in reports/demo
 	$(BIN)/leaklab compare --out reports/demo $(DEMO_ARGS)
 
 .PHONY: run
-run: $(STAMP)  ## local lab, one mode with a live view and a report: make run MODE=leaky [RUN_ARGS='--duration 2m --web']
+run: $(STAMP) deps-lab  ## local lab, one mode with a live view and a report: make run MODE=leaky [RUN_ARGS='--duration 2m --web']
 	$(BIN)/leaklab run --mode $(MODE) $(RUN_ARGS)
 
 # --- Compose lab (Docker): compose.yaml, prometheus/, grafana/, locustfiles/ ---------------------------------------
@@ -82,7 +100,7 @@ LAB_PORT = $$( (grep -E '^$(1)=' .env 2>/dev/null || echo "=$(2)") | tail -n1 | 
 BENCH_ARGS ?=
 
 .PHONY: bench
-bench: $(STAMP)  ## each mode vs the story's Node.js server and the ceilings; updates BENCHMARKS.md [BENCH_ARGS=...]
+bench: $(STAMP) deps-bench  ## each mode vs the story's Node.js server and the ceilings; updates BENCHMARKS.md [BENCH_ARGS=...]
 	$(BIN)/leaklab bench --markdown BENCHMARKS.md $(BENCH_ARGS)
 
 .PHONY: lab-check
