@@ -1,7 +1,9 @@
-"""Child processes the lab starts: a ``redis-server`` and a ``leaklab api``, each on a free loopback port.
+"""Child processes: a ``redis-server`` and a ``leaklab api``, each on a free loopback port, and what they share.
 
-Every process started here is ended by its PID (never by name), so a lab run or a test only ever
-stops what it started.
+``Child`` starts any program with its log file; ``wait_until``/``wait_http`` is the one way the lab, the
+profile, the benchmarks and the tests wait for a child to be up. ``require`` names a missing program with
+how to install it; ``rss_bytes`` reads a process's resident memory. Every process started here is ended
+by its PID (never by name), so a lab run or a test only ever stops what it started.
 """
 
 from __future__ import annotations
