@@ -41,8 +41,8 @@ def parse_metrics(text: str) -> Samples:
     return samples
 
 
-def scrape(port: int, timeout_s: float = 2.0) -> Samples:
-    """``GET /metrics`` on a loopback port, parsed."""
+def scrape(port: int, timeout_s: float = 10.0) -> Samples:
+    """``GET /metrics`` on a loopback port, parsed (a generous default: a traced API takes a snapshot first)."""
     status, _, body = http_get(port, "/metrics", timeout_s)
     if status != 200:
         raise RuntimeError(f"/metrics on port {port} answered {status}")
