@@ -7,6 +7,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
 import redis
 
 from leaklab.procs import RedisServer, free_port
@@ -27,6 +28,7 @@ def _poll(condition: Callable[[], bool], what: str, timeout_s: float = 15.0) -> 
         time.sleep(0.05)
 
 
+@pytest.mark.slow
 def test_redis_stays_within_maxmemory_and_evictions_are_reported(
     make_app: AppFactory, redis_client: redis.Redis
 ) -> None:
