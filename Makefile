@@ -35,11 +35,12 @@ format: $(STAMP)  ## apply ruff's formatting and safe fixes
 	$(BIN)/ruff check --fix .
 
 # command:Debian package. Each target installs only what it starts: the local lab needs redis-server (its
-# redis mode), the benchmarks add wrk and Node.js (the story's server), the tests need all of them.
+# redis mode), the benchmarks add wrk and Node.js (the story's server), the tests need all of them
+# and Chromium (the report, opened in a real browser).
 LAB_PACKAGES := redis-server:redis-server
 BENCH_PACKAGES := $(LAB_PACKAGES) wrk:wrk node:nodejs npm:npm
 TEST_PACKAGES := $(BENCH_PACKAGES) promtool:prometheus prometheus:prometheus \
-	prometheus-redis-exporter:prometheus-redis-exporter
+	prometheus-redis-exporter:prometheus-redis-exporter chromium:chromium
 
 # $(call install_missing,PAIRS,WHAT HAPPENS MEANWHILE,ON FAILURE): apt-get install the packages whose command is
 # missing, as root or with passwordless sudo; otherwise print one line naming them and the command to run.
@@ -72,6 +73,10 @@ deps-bench:  ## install what make bench starts (redis-server, wrk, Node.js for t
 .PHONY: test
 test: deps lint  ## system packages, lint, then every test against real redis-server, API, Locust and Prometheus
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+.PHONY: test-quick
+test-quick: lint  ## the inner loop: lint, then the tests not marked slow (no load runs); make test runs all
+	$(BIN)/pytest -m "not slow" $(PYTEST_ARGS)
 
 .PHONY: api
 api: $(STAMP)  ## run the API in the foreground: make api MODE=leaky|lru|redis

@@ -19,7 +19,7 @@ NEEDS = {
     "run MODE=redis": ("redis-server",),
     "profile MODE=redis": ("redis-server",),
     "bench": ("redis-server", "wrk", "nodejs", "npm"),
-    "test": ("redis-server", "wrk", "nodejs", "npm", "prometheus", "prometheus-redis-exporter"),
+    "test": ("redis-server", "wrk", "nodejs", "npm", "prometheus", "prometheus-redis-exporter", "chromium"),
 }
 
 
