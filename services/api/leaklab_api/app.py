@@ -21,6 +21,7 @@ from .cgroup import MemoryCgroup
 from .http_metrics import HttpMetrics, HttpMetricsMiddleware
 from .metrics import CacheCounters, StateCollector, new_registry
 from .origin import Origin
+from .request_limits import RequestLimitsMiddleware
 from .responses import (
     DataBody,
     HealthBody,
@@ -147,6 +148,7 @@ def create_app(
     app.router.routes.sort(key=lambda route: getattr(route, "path", None) != "/data")
 
     # http_requests_total, http_request_duration_seconds, ...: prometheus-fastapi-instrumentator's names.
+    app.add_middleware(RequestLimitsMiddleware)  # inside the metrics: a 414/431 is counted like any answer
     app.add_middleware(HttpMetricsMiddleware, metrics=HttpMetrics(registry, excluded_handlers=["/metrics"]))
 
     if settings.debug_enabled:
