@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from types import FrameType
 
-from ..args import choice_list, duration, number
+from ..args import choice_list, duration, number, redis_size
 from ..lab.live import LiveDisplay
 from ..lab.load import LoadOptions
 from ..lab.options import LabOptions, memory_limit, settings_of
@@ -45,7 +45,9 @@ def build_parser(prog: str) -> argparse.ArgumentParser:
     parser.add_argument("--users", type=number(int, 1, 1000), default=10, help="Locust users (default 10)")
     parser.add_argument("--wait-s", type=number(float, 0, 60), default=0.1, help="mean wait between requests")
     parser.add_argument("--mem-limit", type=memory_limit, default="192M", help="API memory limit (default 192M)")
-    parser.add_argument("--redis-maxmemory", default="64mb", help="redis-server --maxmemory (default 64mb)")
+    parser.add_argument(
+        "--redis-maxmemory", type=redis_size, default="64mb", help="redis-server --maxmemory (default 64mb)"
+    )
     parser.add_argument("--out", type=Path, help="report directory (default reports/<time>-soak)")
     parser.add_argument("--markdown", type=Path, help="rewrite the generated section of this file (RELIABILITY.md)")
     return parser
