@@ -24,6 +24,7 @@ from ..lab.options import LabOptions, memory_limit, settings_of
 from ..lab.report import write_report
 from ..lab.report.data import build_summary
 from ..lab.result import ModeResult
+from ..lab.run import signals_held
 from ..lab.runner import run_mode
 from ..lab.sampler import Sample
 from ..procs import MissingBinary, require
@@ -77,8 +78,13 @@ def main(argv: Sequence[str] | None = None, prog: str = "leaklab soak") -> int:
     results, interrupted = _run_all(args.modes, opts, out)
     settings = settings_of(opts, args.modes, [])
     settings["command"] = command
-    summary = build_summary(results, settings, [], interrupted)
-    write_report(out, summary, {r.mode: r.samples for r in results})
+    try:
+        with signals_held():  # a second or two: an interrupt now would only leave the report half-written
+            summary = build_summary(results, settings, [], interrupted)
+            write_report(out, summary, {r.mode: r.samples for r in results})
+    except OSError as exc:
+        print(f"{prog}: error: could not write the report in {out}: {exc.strerror or exc}", file=sys.stderr)
+        return 1
     verdicts = {r.mode: criteria.judge(r, out / "logs" / f"locust-{r.mode}_stats_history.csv") for r in results}
     soak = {
         "command": command,
