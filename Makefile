@@ -164,3 +164,16 @@ lab-logs: lab-check  ## Compose lab: follow the logs (one service: make lab-logs
 .PHONY: lab-down
 lab-down: lab-check  ## Compose lab: stop it and remove its containers and volumes (Prometheus and Grafana data)
 	$(COMPOSE) down --volumes --remove-orphans
+
+# --- Reliability: fuzzing (schemathesis), fault matrix, adversarial traffic, soak --------------------------------
+FUZZ_EXAMPLES ?= 300
+
+.PHONY: fuzz
+fuzz: $(STAMP)  ## schemathesis on every API operation in every cache mode, FUZZ_EXAMPLES per operation (default 300)
+	FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/pytest tests/reliability/test_fuzz_api.py -s -q
+
+SOAK_ARGS ?=
+
+.PHONY: soak
+soak: $(STAMP)  ## the fixed modes under sustained load (10 min each), pass criteria per mode; updates RELIABILITY.md [SOAK_ARGS=...]
+	$(BIN)/leaklab soak --markdown RELIABILITY.md $(SOAK_ARGS)

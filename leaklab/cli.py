@@ -16,6 +16,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "leaklab.profile.command",
         "run the API under memray with load: flame graph and the top allocating line",
     ),
+    "soak": (
+        "leaklab.soak.command",
+        "the fixed modes under sustained load, judged against pass criteria (RELIABILITY.md)",
+    ),
     "bench": ("leaklab.bench.command", "benchmark each mode against the story's Node.js server and the ceilings"),
 }
 

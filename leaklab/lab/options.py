@@ -11,7 +11,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from ..args import duration, number, parse_size
+from ..args import duration, number, parse_size, redis_size, shown
 from ..units import MIB, mib
 from .limits import MECHANISMS
 from .load import LOCUSTFILE, LoadOptions
@@ -24,7 +24,7 @@ MIN_LIMIT = 64 * MIB
 def memory_limit(text: str) -> int:
     size = parse_size(text)
     if size < MIN_LIMIT:
-        raise argparse.ArgumentTypeError(f"--mem-limit {text!r} is below 64M: the API alone needs about 60 MiB")
+        raise argparse.ArgumentTypeError(f"--mem-limit {shown(text)} is below 64M: the API alone needs about 60 MiB")
     return size
 
 
@@ -47,7 +47,9 @@ def add_lab_options(parser: argparse.ArgumentParser) -> None:
         default="auto",
         help="auto: cgroup filesystem, else systemd-run scope, else a watchdog (default auto)",
     )
-    lab.add_argument("--redis-maxmemory", default="64mb", help="redis-server --maxmemory (default 64mb, as Compose)")
+    lab.add_argument(
+        "--redis-maxmemory", type=redis_size, default="64mb", help="redis-server --maxmemory (default 64mb, as Compose)"
+    )
     lab.add_argument("--no-alloc-sites", action="store_true", help="skip the tracemalloc recording of allocation sites")
     lab.add_argument(
         "--api-arg",

@@ -6,11 +6,13 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import shutil
 import signal
 import sys
+import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from types import FrameType
 from typing import Any
@@ -49,6 +51,20 @@ def _sigterm(signum: int, frame: FrameType | None) -> None:
     raise KeyboardInterrupt
 
 
+@contextlib.contextmanager
+def signals_held() -> Iterator[None]:
+    """Ignore SIGINT and SIGTERM inside the block (the main thread only), then restore the handlers."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = {sig: signal.signal(sig, signal.SIG_IGN) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
 def execute(
     modes: Sequence[str],
     opts: LabOptions,
@@ -60,10 +76,14 @@ def execute(
     from .report import write_report
     from .report.data import build_summary
 
-    previous = signal.signal(signal.SIGTERM, _sigterm)
     if (out / "summary.json").exists():  # an earlier report in the same place: its logs would mix with ours
         shutil.rmtree(out / "logs", ignore_errors=True)
-    out.mkdir(parents=True, exist_ok=True)
+    try:
+        (out / "logs").mkdir(parents=True, exist_ok=True)
+    except OSError as exc:  # read-only, full, or not a directory: say so before starting anything
+        print(f"leaklab: error: cannot write the report directory {out}: {exc.strerror or exc}", file=sys.stderr)
+        return 2
+    previous = signal.signal(signal.SIGTERM, _sigterm)
     display = LiveDisplay(modes, opts.load.duration_s)
     results: list[ModeResult] = []
     interrupted = False
@@ -96,8 +116,13 @@ def execute(
         interrupted = True
     finally:
         signal.signal(signal.SIGTERM, previous)
-    summary = build_summary(results, settings, skipped, interrupted)
-    page = write_report(out, summary, {r.mode: r.samples for r in results})
+    try:
+        with signals_held():  # a second or two: Ctrl-C now would only leave a report half-written
+            summary = build_summary(results, settings, skipped, interrupted)
+            page = write_report(out, summary, {r.mode: r.samples for r in results})
+    except OSError as exc:
+        print(f"leaklab: error: could not write the report in {out}: {exc.strerror or exc}", file=sys.stderr)
+        return 1
     console = display.console
     if summary["modes"]:
         console.print(verdict_table(summary["modes"]))

@@ -8,6 +8,7 @@ from typing import Any
 
 from ..sampler import Sample
 from . import charts, data, html
+from .files import atomic_write_text
 
 
 def write_report(out: Path, summary: dict[str, Any], samples: dict[str, list[Sample]]) -> Path:
@@ -18,7 +19,7 @@ def write_report(out: Path, summary: dict[str, Any], samples: dict[str, list[Sam
     summary["charts"] = written
     data.write_summary(out / data.SUMMARY, summary)
     page = out / "report.html"
-    page.write_text(html.render(out, summary, written))
+    atomic_write_text(page, html.render(out, summary, written))
     return page
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,7 @@ from matplotlib.axes import Axes
 
 from ...units import MIB, mib
 from ..sampler import Sample
+from .files import atomic_write_bytes
 
 COLORS = {"leaky": "#d62728", "lru": "#2ca02c", "redis": "#1f77b4"}
 TIME_AXIS = "seconds since the API started (Locust starts its users a few seconds in)"
@@ -48,8 +50,10 @@ def _series(samples: Sequence[Sample], name: str, scale: float = 1.0) -> tuple[l
 
 def _save(fig: Any, path: Path) -> None:
     fig.tight_layout()
-    fig.savefig(path, dpi=100)
+    png = io.BytesIO()
+    fig.savefig(png, format="png", dpi=100)
     plt.close(fig)
+    atomic_write_bytes(path, png.getvalue())
 
 
 def memory_chart(path: Path, samples: dict[str, list[Sample]], modes: dict[str, Any]) -> None:

@@ -8,12 +8,13 @@ import time
 from collections.abc import Iterable, Sequence
 from dataclasses import fields
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from ...machine import machine, versions
 from ..result import ModeResult
 from ..sampler import COLUMNS, Sample
 from ..verdict import THRESHOLDS, analyse
+from .files import atomic_write, atomic_write_text
 
 SUMMARY = "summary.json"
 PACKAGES = ("leaklab", "fastapi", "uvicorn", "locust", "redis", "matplotlib")  # versions recorded in the summary
@@ -22,11 +23,13 @@ _TYPES = {f.name: f.type for f in fields(Sample)}
 
 
 def write_samples(path: Path, samples: Iterable[Sample]) -> None:
-    with path.open("w", newline="") as f:
+    def write(f: IO[Any]) -> None:
         writer = csv.writer(f)
         writer.writerow(COLUMNS)
         for s in samples:
             writer.writerow(["" if (v := getattr(s, c)) is None else v for c in COLUMNS])
+
+    atomic_write(path, write)
 
 
 def read_samples(path: Path) -> dict[str, list[Sample]]:
@@ -94,4 +97,4 @@ def reanalyse(summary: dict[str, Any], samples: dict[str, list[Sample]]) -> dict
 
 
 def write_summary(path: Path, summary: dict[str, Any]) -> None:
-    path.write_text(json.dumps(summary, indent=2, sort_keys=False) + "\n")
+    atomic_write_text(path, json.dumps(summary, indent=2, sort_keys=False) + "\n")

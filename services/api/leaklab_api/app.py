@@ -21,6 +21,15 @@ from .cgroup import MemoryCgroup
 from .http_metrics import HttpMetrics, HttpMetricsMiddleware
 from .metrics import CacheCounters, StateCollector, new_registry
 from .origin import Origin
+from .request_limits import RequestLimitsMiddleware
+from .responses import (
+    DataBody,
+    HealthBody,
+    ReadyBody,
+    error_response,
+    install_error_handlers,
+    ok_response,
+)
 from .settings import CacheMode, Settings
 
 KEY_PATTERN = r"^[A-Za-z0-9_.:-]+$"
@@ -75,7 +84,13 @@ def create_app(
     app.state.cache = cache
     app.state.registry = registry
 
-    @app.get("/data", response_class=Response, summary="The story's endpoint: a cached payload")
+    @app.get(
+        "/data",
+        response_class=Response,
+        summary="The story's endpoint: a cached payload",
+        responses=ok_response(DataBody, "the payload; X-Cache says hit, miss or bypass")
+        | error_response(422, "the key breaks the rule"),
+    )
     async def get_data(key: Key = None) -> Response:
         key = key or str(uuid.uuid4())  # the story's bug: a fresh key per request never hits
         try:
@@ -94,17 +109,22 @@ def create_app(
             counters.errors.inc()
         return _json(body, "miss")
 
-    @app.get("/healthz", summary="Liveness: the process answers")
+    @app.get("/healthz", summary="Liveness: the process answers", responses=ok_response(HealthBody, "alive"))
     async def healthz() -> JSONResponse:
         return JSONResponse({"status": "ok", "mode": settings.cache_mode.value})
 
-    @app.get("/readyz", summary="Readiness: 503 while the cache backend is unreachable")
+    @app.get(
+        "/readyz",
+        summary="Readiness: 503 while the cache backend is unreachable",
+        responses=ok_response(ReadyBody, "ready") | error_response(503, "the cache backend is unreachable"),
+    )
     async def readyz() -> JSONResponse:
         if await cache.ready():
             return JSONResponse({"status": "ready", "mode": settings.cache_mode.value})
         reason = getattr(cache, "last_error", None) or "cache backend unreachable"
         return JSONResponse(
-            {"status": "unavailable", "mode": settings.cache_mode.value, "reason": reason}, status_code=503
+            {"error": reason, "status": "unavailable", "mode": settings.cache_mode.value, "reason": reason},
+            status_code=503,
         )
 
     @app.get("/metrics", include_in_schema=False)
@@ -121,11 +141,14 @@ def create_app(
         rules = [_rule_for(error) for error in errors]
         return JSONResponse({"error": "; ".join(rules), "detail": jsonable_encoder(errors)}, status_code=422)
 
+    install_error_handlers(app)
+
     # The router tries routes in registration order, and
     # FastAPI registered its /docs routes first: put the story's endpoint first.
     app.router.routes.sort(key=lambda route: getattr(route, "path", None) != "/data")
 
     # http_requests_total, http_request_duration_seconds, ...: prometheus-fastapi-instrumentator's names.
+    app.add_middleware(RequestLimitsMiddleware)  # inside the metrics: a 414/431 is counted like any answer
     app.add_middleware(HttpMetricsMiddleware, metrics=HttpMetrics(registry, excluded_handlers=["/metrics"]))
 
     if settings.debug_enabled:

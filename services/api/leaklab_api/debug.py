@@ -23,6 +23,7 @@ from prometheus_client import CollectorRegistry
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
+from .responses import error_response
 from .settings import Settings
 
 TOP_SITES_METRIC = 10  # label values exported to Prometheus: a bounded set
@@ -189,10 +190,15 @@ def debug_router(tracker: AllocationTracker) -> APIRouter:
         traced, sites = tracker.top_sites(limit)
         return JSONResponse({"tracing": True, "traced_bytes": traced, "sites": [asdict(s) for s in sites]})
 
-    @router.post("/memory/baseline", summary="Measure growth from now on")
+    @router.post(
+        "/memory/baseline",
+        summary="Measure growth from now on",
+        responses=error_response(409, "tracemalloc is off: there is nothing to measure from"),
+    )
     def baseline() -> JSONResponse:
         if not tracker.tracing:
-            return JSONResponse({"tracing": False, "message": HOW_TO_START}, status_code=409)
+            body = {"error": HOW_TO_START, "tracing": False, "message": HOW_TO_START}
+            return JSONResponse(body, status_code=409)
         tracker.set_baseline()
         return JSONResponse({"tracing": True, "baseline": "set"})
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import socket
 import sys
 from collections.abc import Sequence
 from typing import Any
@@ -45,6 +46,13 @@ def main(argv: Sequence[str] | None = None, prog: str = "leaklab api") -> int:
             print(f"{prog}: error: {line}", file=sys.stderr)
         return 2
 
+    if problem := cannot_listen(settings.host, settings.port):
+        print(
+            f"{prog}: error: LEAKLAB_HOST/LEAKLAB_PORT: cannot listen on {settings.host}:{settings.port}: {problem}",
+            file=sys.stderr,
+        )
+        return 2
+
     import uvicorn
 
     from .app import create_app
@@ -70,3 +78,23 @@ def uvicorn_options(settings: Settings) -> dict[str, Any]:
         "http": "auto",  # httptools when installed
         "server_header": False,
     }
+
+
+def cannot_listen(host: str, port: int) -> str | None:
+    """Why uvicorn could not bind ``host:port`` (unknown host, address not here, port taken), or ``None``.
+
+    uvicorn reports these as a log line and exit code 1 or 3; checking first names the setting.
+    The socket is closed before uvicorn binds, with SO_REUSEADDR as uvicorn sets it.
+    """
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except (OSError, UnicodeError) as exc:
+        return f"cannot resolve the host ({exc})"
+    family, kind, proto, _, address = infos[0]
+    with socket.socket(family, kind, proto) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind(address)
+        except OSError as exc:
+            return exc.strerror or str(exc)
+    return None

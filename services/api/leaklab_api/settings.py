@@ -5,10 +5,11 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Any
 
-from pydantic import Field, RedisDsn, ValidationError, model_validator
+from pydantic import Field, RedisDsn, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 ENV_PREFIX = "LEAKLAB_"
+ECHO_MAX_CHARS = 60  # a hostile value is quoted this far in an error, so the error stays one readable line
 
 
 class CacheMode(StrEnum):
@@ -36,9 +37,18 @@ class Settings(BaseSettings):
     tracemalloc: bool = Field(False, description="start tracemalloc at start-up (implies debug)")
     tracemalloc_frames: int = Field(1, ge=1, le=100, description="frames kept per traced allocation")
     debug: bool = Field(False, description="enable the /debug/* endpoints; never expose publicly")
-    host: str = Field("127.0.0.1", description="address uvicorn binds")
+    host: str = Field("127.0.0.1", min_length=1, max_length=253, description="address uvicorn binds")
     port: int = Field(8000, ge=0, le=65535, description="port uvicorn binds")
     access_log: bool = Field(False, description="log every request (slows the API down)")
+
+    @field_validator("redis_url")
+    @classmethod
+    def _database_is_a_number(cls, url: RedisDsn) -> RedisDsn:
+        # redis-py ignores a database it cannot parse and silently uses db 0
+        path = (url.path or "/").strip("/")
+        if path and not (path.isascii() and path.isdigit()):
+            raise ValueError("the database must be a number, like /0")
+        return url
 
     @model_validator(mode="after")
     def _tracemalloc_implies_debug(self) -> Settings:
@@ -68,9 +78,11 @@ def describe_errors(exc: ValidationError) -> str:
     for error in exc.errors(include_url=False):
         field = str(error["loc"][0]) if error["loc"] else ""
         variable = ENV_PREFIX + field.upper() if field else "settings"
-        got = error.get("input")
+        got = repr(error.get("input"))
+        if len(got) > ECHO_MAX_CHARS:
+            got = f"{got[:ECHO_MAX_CHARS]}... ({len(got)} characters)"
         rule = _rule(field, error["msg"])
-        lines.append(f"{variable}: {rule} (got {got!r})")
+        lines.append(f"{variable}: {rule} (got {got})")
     return "\n".join(lines)
 
 
