@@ -74,7 +74,13 @@ class SiteNamer:
                 caller = next((frame for frame in frames if self._ours(frame[0], ours)), None)
                 if caller is not None:
                     by_caller[top][caller] += size
-        callers = {key: max(counts, key=counts.__getitem__) for key, counts in by_caller.items()}
+        callers = {}
+        for key, counts in by_caller.items():
+            caller = max(counts, key=counts.__getitem__)
+            # named only when it explains most of the site: deeper stacks than the frames kept reach no
+            # frame of ours, and a shallow start-up call must not take the credit for them
+            if counts[caller] * 2 >= sizes[key][0]:
+                callers[key] = caller
         return sizes, callers
 
     def _ours(self, filename: str, seen: dict[str, bool]) -> bool:
