@@ -16,6 +16,7 @@ from rich.table import Table
 
 from .result import ModeResult
 from .sampler import Sample
+from .triage import window_class
 
 MB = 1024 * 1024
 
@@ -75,9 +76,12 @@ def _status(result: ModeResult, s: Sample) -> str:
     mem = f"{s.rss_bytes / MB:4.0f}" if s.rss_bytes else "down"
     up = "" if s.api_up else " [red](API down)[/]"
     entries = f"{s.cache_entries:,.0f}" if s.cache_entries is not None else "–"
+    seen = window_class(result.alloc) if result.alloc else None  # known once the tracemalloc window ended
     return (
         f"{mem}/{s.limit_bytes / MB:.0f} MB{up} {s.rps or 0:4.0f} req/s {s.failures_total or 0:>5,} failed "
-        f"{s.oom_kills} OOM  {entries} entries" + (" [magenta]tracing[/]" if s.tracing else "")
+        f"{s.oom_kills} OOM  {entries} entries"
+        + (" [magenta]tracing[/]" if s.tracing else "")
+        + (f" [cyan]growth: {seen}[/]" if seen else "")
     )
 
 
@@ -96,14 +100,15 @@ def verdict_table(modes: dict[str, Any]) -> Table:
         box=box.SIMPLE_HEAD,
         pad_edge=False,
     )
-    for column in ("mode", "verdict", "MB/min", "memory", "OOM kills", "requests", "failed", "p95 ms"):
-        table.add_column(column, justify="left" if column in ("mode", "verdict") else "right", no_wrap=True)
+    for column in ("mode", "verdict", "class", "MB/min", "memory", "OOM kills", "requests", "failed", "p95 ms"):
+        table.add_column(column, justify="left" if column in ("mode", "verdict", "class") else "right", no_wrap=True)
     for mode, m in modes.items():
         colour = "red" if m["verdict"] == "leaking" else "green"
         rate = m.get("leak_rate_mb_per_min")
         table.add_row(
             mode,
             f"[bold {colour}]{m['verdict']}[/]",
+            m.get("leak_class") or "–",
             "–" if rate is None else f"{rate:,.1f}",
             f"{_f(m.get('rss_start_mb'))}→{_f(m.get('rss_peak_mb'))}→{_f(m.get('rss_end_mb'))}",
             str(m.get("oom_kills", 0)),

@@ -15,6 +15,7 @@ from typing import Any
 
 from ..result import ModeResult
 from ..sampler import COLUMNS, Sample
+from ..triage import TRIAGE_RULE, classify
 from ..verdict import THRESHOLDS, analyse
 
 SUMMARY = "summary.json"
@@ -65,6 +66,7 @@ def mode_summary(result: ModeResult) -> dict[str, Any]:
         }
     )
     summary.update(result.to_json())
+    summary.update(classify(summary))
     return summary
 
 
@@ -80,7 +82,7 @@ def build_summary(
         "modes": {r.mode: mode_summary(r) for r in results},
         "skipped_modes": list(skipped),
         "settings": {**settings, "versions": versions(), "machine": machine()},
-        "thresholds": THRESHOLDS,
+        "thresholds": {**THRESHOLDS, "class_rule": TRIAGE_RULE},
     }
 
 
@@ -88,7 +90,8 @@ def reanalyse(summary: dict[str, Any], samples: dict[str, list[Sample]]) -> dict
     """Recompute the sample-derived figures (``leaklab report``), keeping what only the run knew."""
     for mode, data in summary.get("modes", {}).items():
         data.update(analyse(samples.get(mode, []), int(data.get("oom_kills") or 0)))
-    summary["thresholds"] = THRESHOLDS
+        data.update(classify(data))
+    summary["thresholds"] = {**THRESHOLDS, "class_rule": TRIAGE_RULE}
     return summary
 
 
