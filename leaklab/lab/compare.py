@@ -18,7 +18,12 @@ _parse_scenarios = choice_list(SCENARIOS, "scenario")
 
 def parse_scenarios(text: str) -> list[str]:
     """``all`` or a comma-separated list of catalogue scenarios."""
-    return list(SCENARIOS) if text.strip() == "all" else _parse_scenarios(text)
+    if text.strip() == "all":
+        return list(SCENARIOS)
+    try:
+        return _parse_scenarios(text)
+    except argparse.ArgumentTypeError as exc:
+        raise argparse.ArgumentTypeError(f"{exc}, or all") from None
 
 
 def main(argv: Sequence[str] | None = None, prog: str = "leaklab compare") -> int:

@@ -22,7 +22,7 @@ PAYLOAD_SCENARIOS = ("memoize", "listeners", "request-log", "tasks", "exceptions
 def catalogue(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     out = tmp_path_factory.mktemp("catalogue") / "report"
     done = leaklab(
-        "compare", "--scenarios", ",".join(PAYLOAD_SCENARIOS), "--duration", "10s", "--wait-s", "0.02",
+        "compare", "--scenarios", ",".join(PAYLOAD_SCENARIOS), "--duration", "15s", "--wait-s", "0.02",
         "--mem-limit", "320M", "--out", out, timeout=900,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr[-3000:]

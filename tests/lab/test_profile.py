@@ -110,3 +110,22 @@ def test_missing_memray_says_how_to_install_it(tmp_path: Path) -> None:
     assert done.stderr.strip().count("\n") == 0, done.stderr
     assert "memray" in done.stderr and "pip install memray" in done.stderr
     assert not (tmp_path / "out").exists()  # nothing started, nothing written
+
+
+@pytest.mark.slow
+def test_native_stacks_name_the_call_tracemalloc_cannot_see(tmp_path: Path) -> None:
+    pytest.importorskip("memray")
+    out = tmp_path / "native"
+    argv = ["profile", "--scenario", "native", "--native", "--duration", "6s", "--users", "8", "--out", out]
+    done = subprocess.run(
+        [sys.executable, "-m", "leaklab", *map(str, argv)], capture_output=True, text=True, timeout=180, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    summary = json.loads((out / "summary.json").read_text())
+    native = Path(__file__).resolve().parents[2] / "services/api/leaklab_api/scenarios/native.py"
+    call = f"services/api/leaklab_api/scenarios/native.py:{_line_of(native, 'copy = self.libc.strdup(body)')}"
+    top = summary["top_sites"][0]
+    assert summary["native"] is True
+    assert top["site"] == call, summary["top_sites"][:3]
+    assert "strdup" in top["function"]  # the C function the Python line called into
+    assert top["count"] == pytest.approx(summary["requests"], rel=0.1)  # one C copy kept per request
