@@ -13,7 +13,9 @@ from typing import Any
 
 PYTHON_OBJECTS = "python objects"
 NATIVE_MEMORY = "native memory"
-MIN_TRACED_SHARE = 0.1  # traced growth below this part of the RSS growth: native
+# traced growth below this part of the RSS growth: native (measured here: native up to 11%, metric-labels
+# 17-25%, the payload leaks 85-110%)
+MIN_TRACED_SHARE = 0.15
 MIN_WINDOW_GROWTH_BYTES = 1024 * 1024  # less RSS growth than this in the window says nothing either way
 MEMRAY_NATIVE = (
     "leaklab profile --native --scenario native  "
