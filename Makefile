@@ -125,20 +125,26 @@ lab-env:
 	  echo "lab: wrote a random Grafana admin password to .env (GRAFANA_ADMIN_PASSWORD, user admin)"; \
 	fi
 
-# $(call lab_up,MODE): build, start and wait until every healthcheck passes.
+# SCENARIO=name (make lab-leaky SCENARIO=tasks): a leak of the catalogue (docs/leaks.md) beside the lru
+# cache; lab-fixed then runs it with its fix (LEAKLAB_SCENARIO_FIXED=true).
+SCENARIO ?=
+lab_mode = $(if $(filter-out cache,$(SCENARIO)),lru,$(1))
+lab_scenario = LEAKLAB_SCENARIO=$(or $(SCENARIO),cache) LEAKLAB_SCENARIO_FIXED=$(if $(SCENARIO),$(1),false)
+
+# $(call lab_up,MODE[,FIXED]): build, start and wait until every healthcheck passes.
 define lab_up
-	@echo "lab: starting the stack with LEAKLAB_CACHE_MODE=$(1) (the first run builds 2 images and pulls 5)"
-	@LEAKLAB_CACHE_MODE=$(1) $(COMPOSE) up -d --build --wait --remove-orphans || { echo "lab: the stack did not become healthy: make lab-status, make lab-logs SERVICE=api"; exit 1; }
+	@echo "lab: starting the stack with LEAKLAB_CACHE_MODE=$(1) $(call lab_scenario,$(or $(2),false)) (the first run builds 2 images and pulls 5)"
+	@LEAKLAB_CACHE_MODE=$(1) $(call lab_scenario,$(or $(2),false)) $(COMPOSE) up -d --build --wait --remove-orphans || { echo "lab: the stack did not become healthy: make lab-status, make lab-logs SERVICE=api"; exit 1; }
 	@$(MAKE) --no-print-directory lab-urls
 endef
 
 .PHONY: lab-leaky
 lab-leaky: lab-check lab-env  ## Compose lab, leaky cache: press Start in Locust, watch memory hit the limit and the OOM kill
-	$(call lab_up,leaky)
+	$(call lab_up,$(call lab_mode,leaky))
 
 .PHONY: lab-fixed
 lab-fixed: lab-check lab-env  ## Compose lab, the fix with Redis (maxmemory + allkeys-lru): same load, memory flat
-	$(call lab_up,redis)
+	$(call lab_up,$(call lab_mode,redis),true)
 
 .PHONY: lab-lru
 lab-lru: lab-check lab-env  ## Compose lab, the story's fix: a bounded in-process LRU (50 entries)
@@ -177,3 +183,10 @@ SOAK_ARGS ?=
 .PHONY: soak
 soak: $(STAMP)  ## the fixed modes under sustained load (10 min each), pass criteria per mode; updates RELIABILITY.md [SOAK_ARGS=...]
 	$(BIN)/leaklab soak --markdown RELIABILITY.md $(SOAK_ARGS)
+
+# --- The leak catalogue (docs/leaks.md) -------------------------------------------------------------------------------
+CATALOGUE_ARGS ?=
+
+.PHONY: catalogue
+catalogue: $(STAMP) deps-lab  ## the leak catalogue: every scenario leaky then fixed, same load and limit (~12 min), report in reports/catalogue
+	$(BIN)/leaklab compare --scenarios all --duration $(or $(DURATION),30s) --out reports/catalogue $(CATALOGUE_ARGS)

@@ -19,8 +19,12 @@ class AllocRecorder:
     """
 
     def __init__(self, duration_s: float) -> None:
-        self.warmup_s = min(3.0, duration_s * 0.1)
+        # after warm-up, so bounded caches are full and their filling is not mistaken for growth
+        self.warmup_s = min(5.0, duration_s * 0.2)
         self.window_s = min(10.0, max(2.0, duration_s * 0.2))
+        self.settle_s = max(1.0, self.window_s / 3)
+        self._baselined = False
+        self._baseline_at: float | None = None
         self.duration_s = duration_s
         self.recording = False
         self._pid: int | None = None
@@ -42,7 +46,13 @@ class AllocRecorder:
             time_left = t >= self._load_since + self.warmup_s and t + self.window_s + 1 < end
             if time_left and api.alive() and _post(api.port, "/debug/memory/start") == 200:
                 self.recording, self._pid, self._since = True, api.pid, t
+                self._baselined, self._baseline_at = False, None
             return
+        if not self._baselined and t - self._since >= self.settle_s:
+            # objects allocated before tracing started are untraced: until bounded structures (the LRU)
+            # have turned over once, replacing them looks like traced growth. Count growth from here.
+            self._baselined = _post(api.port, "/debug/memory/baseline") == 200
+            self._baseline_at = t
         if t - self._since >= self.window_s:
             self._done = self._fetch(api, t)
             _post(api.port, "/debug/memory/stop")
@@ -53,9 +63,15 @@ class AllocRecorder:
             status, _, body = api.get("/debug/memory?limit=10", timeout_s=10)
             if status == 200:
                 data: dict[str, Any] = json.loads(body)
-                data.update({"from_s": round(self._since, 1), "to_s": round(t, 1)})
+                since = self._baseline_at if self._baseline_at is not None else self._since
+                data.update({"from_s": round(since, 1), "to_s": round(t, 1)})
                 return data
         return None
+
+    @property
+    def done(self) -> dict[str, Any] | None:
+        """The recording, once its window has ended (``None`` before)."""
+        return self._done
 
     def result(self, api: ApiServer) -> dict[str, Any] | None:
         if self._done is None and self.recording and api.alive():

@@ -17,6 +17,7 @@ from rich.table import Table
 from ..units import MIB
 from .result import ModeResult
 from .sampler import Sample
+from .triage import window_class
 
 
 class LiveDisplay:
@@ -74,9 +75,12 @@ def _status(result: ModeResult, s: Sample) -> str:
     mem = f"{s.rss_bytes / MIB:4.0f}" if s.rss_bytes else "down"
     up = "" if s.api_up else " [red](API down)[/]"
     entries = f"{s.cache_entries:,.0f}" if s.cache_entries is not None else "–"
+    seen = window_class(result.alloc) if result.alloc else None  # known once the tracemalloc window ended
     return (
         f"{mem}/{s.limit_bytes / MIB:.0f} MiB{up} {s.rps or 0:4.0f} req/s {s.failures_total or 0:>5,} failed "
-        f"{s.oom_kills} OOM  {entries} entries" + (" [magenta]tracing[/]" if s.tracing else "")
+        f"{s.oom_kills} OOM  {entries} entries"
+        + (" [magenta]tracing[/]" if s.tracing else "")
+        + (f" [cyan]growth: {seen}[/]" if seen else "")
     )
 
 
@@ -95,14 +99,15 @@ def verdict_table(modes: dict[str, Any]) -> Table:
         box=box.SIMPLE_HEAD,
         pad_edge=False,
     )
-    for column in ("mode", "verdict", "MiB/min", "memory", "OOM kills", "requests", "failed", "p95 ms"):
-        table.add_column(column, justify="left" if column in ("mode", "verdict") else "right", no_wrap=True)
+    for column in ("mode", "verdict", "class", "MiB/min", "memory", "OOM kills", "requests", "failed", "p95 ms"):
+        table.add_column(column, justify="left" if column in ("mode", "verdict", "class") else "right", no_wrap=True)
     for mode, m in modes.items():
         colour = "red" if m["verdict"] == "leaking" else "green"
         rate = m.get("leak_rate_mib_per_min")
         table.add_row(
             mode,
             f"[bold {colour}]{m['verdict']}[/]",
+            m.get("leak_class") or "–",
             "–" if rate is None else f"{rate:,.1f}",
             f"{_f(m.get('rss_start_mib'))}→{_f(m.get('rss_peak_mib'))}→{_f(m.get('rss_end_mib'))}",
             str(m.get("oom_kills", 0)),

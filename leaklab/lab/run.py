@@ -19,6 +19,7 @@ from typing import Any
 
 from ..procs import MissingBinary, require
 from ..units import mib
+from .catalogue import SCENARIOS, run_name
 from .limits import LimitError, choose
 from .live import LiveDisplay, verdict_table
 from .options import MODES, LabOptions, add_lab_options, lab_options, settings_of
@@ -129,6 +130,8 @@ def execute(
     for mode, m in summary["modes"].items():
         if m.get("note"):
             console.print(f"[yellow]{mode}: {m['note']}[/]")
+        if m.get("triage"):
+            console.print(f"{mode}: {m['triage']}", markup=False)
     for r in results:
         if r.error:
             console.print(f"[red]{r.mode}: {r.error}[/]")
@@ -141,17 +144,29 @@ def execute(
 def main(argv: Sequence[str] | None = None, prog: str = "leaklab run") -> int:
     parser = argparse.ArgumentParser(
         prog=prog,
-        description="Run one cache mode under load with a real memory limit and write a report directory.",
+        description=(
+            "Run one cache mode (or one leak of the catalogue) under load with a real memory limit "
+            "and write a report directory."
+        ),
     )
     parser.add_argument("--mode", choices=MODES, default="leaky", help="cache mode (default leaky)")
+    parser.add_argument(
+        "--scenario",
+        choices=SCENARIOS,
+        help="a leak of the catalogue instead (docs/leaks.md); runs beside the lru cache",
+    )
+    parser.add_argument("--fixed", action="store_true", help="with --scenario: the scenario with its fix applied")
     add_lab_options(parser)
     args = parser.parse_args(argv)
+    if args.fixed and not args.scenario:
+        parser.error("--fixed needs --scenario (for the cache modes, --mode lru or redis is the fix)")
+    name = run_name(args.scenario, args.fixed) if args.scenario else args.mode
     try:
-        check_binaries([args.mode])
+        check_binaries([name])
     except MissingBinary as exc:
         print(f"{prog}: error: mode {args.mode} needs {exc}", file=sys.stderr)
         return 2
-    return launch([args.mode], args, argv, prog, out_name=args.mode)
+    return launch([name], args, argv, prog, out_name=name)
 
 
 def launch(

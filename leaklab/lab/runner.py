@@ -18,6 +18,7 @@ from typing import Any
 from ..procs import ApiServer, ChildDied, RedisServer
 from . import limits
 from .alloc import AllocRecorder
+from .catalogue import api_launch
 from .load import Locust
 from .options import LabOptions
 from .result import ModeResult
@@ -44,12 +45,13 @@ def run_mode(mode: str, opts: LabOptions, out: Path, progress: Progress | None =
         limit, result.limit_notes = limits.choose(opts.mem_limit_bytes, mode, opts.mechanism)
         result.limit_mechanism, result.limit_description = limit.name, limit.description
         result.limit_where = limit.where
-        extra = ["--debug", *opts.api_args]
-        if mode == "redis":
+        api_mode, scenario_args = api_launch(mode)  # a catalogue scenario runs beside the LRU
+        extra = ["--debug", *scenario_args, *opts.api_args]
+        if api_mode == "redis":
             redis = RedisServer(logs, maxmemory=opts.redis_maxmemory, policy="allkeys-lru", wait=False)
             redis.wait_ready()
             extra += ["--redis-url", redis.url]
-        api = ApiServer(logs, mode, extra_args=extra, argv_prefix=limit.argv_prefix(), wait=False)
+        api = ApiServer(logs, api_mode, extra_args=extra, argv_prefix=limit.argv_prefix(), wait=False)
         limit.attach(api.pid)
         api.wait_healthy()
         sampler = Sampler(mode, limit, redis.port if redis else None)
@@ -81,6 +83,7 @@ def run_mode(mode: str, opts: LabOptions, out: Path, progress: Progress | None =
                     result.events.append({"t_s": round(t, 2), "kind": "restarted", "detail": f"new pid {api.pid}"})
             if recorder is not None:
                 recorder.step(api, t, load_running=bool(result.samples and _load_seen(result.samples[-1])))
+                result.alloc = result.alloc or recorder.done  # the live view shows what grew once it is known
             sample = sampler.take(
                 t,
                 api.pid if api.alive() else None,

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from ..args import duration, number
+from ..lab.catalogue import SCENARIOS, api_launch, run_name
 from ..lab.load import LOCUSTFILE, LoadOptions, Locust
 from ..procs import INSTALL_HINTS, LOOPBACK, Child, ChildDied, MissingBinary, RedisServer, free_port
 from ..scrape import scrape
@@ -59,16 +60,30 @@ def build_parser(prog: str = "leaklab profile") -> argparse.ArgumentParser:
         default=0.1,
         help="mean seconds each user waits between requests; 0 = as fast as possible (default 0.1)",
     )
+    parser.add_argument(
+        "--scenario", choices=SCENARIOS, help="a leak of the catalogue instead (beside the lru cache; docs/leaks.md)"
+    )
+    parser.add_argument("--fixed", action="store_true", help="with --scenario: the scenario with its fix applied")
+    parser.add_argument(
+        "--native",
+        action="store_true",
+        help="record native (C) stacks too (memray run --native): names allocations made outside Python's "
+        "allocator, which tracemalloc cannot see",
+    )
     parser.add_argument("--out", type=Path, help="output directory (default profiles/MODE-YYYYmmdd-HHMMSS)")
     return parser
 
 
 def main(argv: Sequence[str] | None = None, prog: str = "leaklab profile") -> int:
-    args = build_parser(prog).parse_args(argv)
-    out: Path = args.out or PROJECT / "profiles" / f"{args.mode}-{datetime.now():%Y%m%d-%H%M%S}"
+    parser = build_parser(prog)
+    args = parser.parse_args(argv)
+    if args.fixed and not args.scenario:
+        parser.error("--fixed needs --scenario")
+    name = run_name(args.scenario, args.fixed) if args.scenario else args.mode
+    out: Path = args.out or PROJECT / "profiles" / f"{name}-{datetime.now():%Y%m%d-%H%M%S}"
     try:
         require_memray()
-        summary = profile(args.mode, out, duration_s=args.duration, users=args.users, wait_s=args.wait_s)
+        summary = profile(name, out, duration_s=args.duration, users=args.users, wait_s=args.wait_s, native=args.native)
     except (MissingBinary, ChildDied, ProfileError, OSError) as exc:
         print(f"{prog}: error: {exc}", file=sys.stderr)
         return 1
@@ -86,20 +101,30 @@ def require_memray() -> None:
 
 
 def profile(
-    mode: str, out: Path, *, duration_s: int, users: int, wait_s: float, locustfile: Path = LOCUSTFILE
+    mode: str,
+    out: Path,
+    *,
+    duration_s: int,
+    users: int,
+    wait_s: float,
+    locustfile: Path = LOCUSTFILE,
+    native: bool = False,
 ) -> dict[str, Any]:
-    """Capture ``mode`` under load into ``out``, render memray's views and write the summary; return it."""
+    """Capture ``mode`` (a cache mode or a scenario run) under load into ``out``, render memray's views and
+    write the summary; return it. ``native``: memray records C stacks too, and sites are named by the
+    Python line that called into C."""
     out.mkdir(parents=True, exist_ok=True)
     capture = out / f"memray-{mode}.bin"
+    mode, scenario_args = api_launch(mode)
     load = LoadOptions(duration_s, users, float(users), "StoryUser", wait_s, locustfile=locustfile)
     redis: RedisServer | None = None
     api: ProfiledApi | None = None
     try:
-        extra: list[str] = []
+        extra: list[str] = list(scenario_args)
         if mode == "redis":
             redis = RedisServer(out, maxmemory="64mb")
-            extra = ["--redis-url", redis.url]
-        api = ProfiledApi(out, mode, capture, extra)
+            extra += ["--redis-url", redis.url]
+        api = ProfiledApi(out, mode, capture, extra, native=native)
         print(f"profiling {mode} mode under memray: {users} users for {duration_s}s (pid {api.pid})", file=sys.stderr)
         load_start = time.time()
         locust = Locust(out, out / "locust", api.url, load)
@@ -126,10 +151,11 @@ def profile(
         "flamegraph": _render(capture, out / "flamegraph.html"),
         "leaks": _render(capture, out / "leaks.html", "--leaks"),
     }
-    peak, baseline, sites = top_sites(capture, load_start)
-    leaked = leaked_sites(capture)
+    peak, baseline, sites = top_sites(capture, load_start, native=native)
+    leaked = leaked_sites(capture, native=native)
     summary: dict[str, Any] = {
-        "mode": mode,
+        "mode": capture.stem.removeprefix("memray-"),
+        "native": native,
         "duration_s": duration_s,
         "users": users,
         "wait_s": wait_s,
@@ -162,10 +188,13 @@ def _served(port: int) -> int | None:
 class ProfiledApi(Child):
     """``python -m memray run -m leaklab_api`` on a free port; ``finish()`` lets memray close its capture."""
 
-    def __init__(self, log_dir: Path, mode: str, capture: Path, extra_args: Sequence[str] = ()) -> None:
+    def __init__(
+        self, log_dir: Path, mode: str, capture: Path, extra_args: Sequence[str] = (), *, native: bool = False
+    ) -> None:
         self.port = free_port()
         argv = [
-            sys.executable, "-m", "memray", "run", "--quiet", "--force", "--output", str(capture),
+            sys.executable, "-m", "memray", "run", "--quiet", "--force", *(["--native"] if native else []),
+            "--output", str(capture),
             "-m", "leaklab_api", "--mode", mode, "--port", str(self.port), *extra_args,
         ]  # fmt: skip
         # memray's docs: with pymalloc, freed small objects stay in its arenas and look leaked

@@ -37,7 +37,9 @@ class Site:
 Location = tuple[str, str, int]  # function, file, line
 
 
-def top_sites(capture: Path, load_start: float, limit: int = TOP_SITES) -> tuple[int, int, list[Site]]:
+def top_sites(
+    capture: Path, load_start: float, limit: int = TOP_SITES, *, native: bool = False
+) -> tuple[int, int, list[Site]]:
     """Peak heap, heap when the load started, and the sites that grew most in between.
 
     Bytes at the peak come from memray's high-water-mark records (what ``flamegraph.html`` shows);
@@ -50,7 +52,7 @@ def top_sites(capture: Path, load_start: float, limit: int = TOP_SITES) -> tuple
         peak_bytes: Counter[Location] = Counter()
         peak_count: Counter[Location] = Counter()
         for record in reader.get_high_watermark_allocation_records(merge_threads=True):
-            where = _location(record.stack_trace(1))
+            where = _where(record, native)
             peak_bytes[where] += record.size
             peak_count[where] += record.n_allocations
         snapshots = [s.time for s in reader.get_memory_snapshots()]
@@ -65,7 +67,7 @@ def top_sites(capture: Path, load_start: float, limit: int = TOP_SITES) -> tuple
                 and (i.deallocated_before_snapshot is None or i.deallocated_before_snapshot > start)
             )
             if held:
-                at_start[_location(temporal.stack_trace(1))] += held
+                at_start[_where(temporal, native)] += held
     peak = sum(peak_bytes.values())
     growth = {where: size - at_start[where] for where, size in peak_bytes.items()}
     growth_total = sum(g for g in growth.values() if g > 0)
@@ -84,7 +86,7 @@ def top_sites(capture: Path, load_start: float, limit: int = TOP_SITES) -> tuple
     return peak, sum(at_start.values()), sites
 
 
-def leaked_sites(capture: Path, limit: int = 5) -> list[Site]:
+def leaked_sites(capture: Path, limit: int = 5, *, native: bool = False) -> list[Site]:
     """The sites whose memory was still allocated when tracking ended (what ``leaks.html`` shows)."""
     from memray import FileReader
 
@@ -92,7 +94,7 @@ def leaked_sites(capture: Path, limit: int = 5) -> list[Site]:
     counts: Counter[Location] = Counter()
     with FileReader(str(capture)) as reader:
         for record in reader.get_leaked_allocation_records(merge_threads=True):
-            where = _location(record.stack_trace(1))
+            where = _where(record, native)
             sizes[where] += record.size
             counts[where] += record.n_allocations
     total = sum(sizes.values())
@@ -100,6 +102,19 @@ def leaked_sites(capture: Path, limit: int = 5) -> list[Site]:
         _site(where, size, counts[where], size, size / total if total else 0.0, size / total if total else 0.0)
         for where, size in sizes.most_common(limit)
     ]
+
+
+def _where(record: Any, native: bool) -> Location:
+    """The Python line that made the allocation; with native stacks, also the C function it reached."""
+    if not native:
+        return _location(record.stack_trace(1))
+    stack = record.hybrid_stack_trace()  # most recent first: C frames, then the Python frames above them
+    python = next((i for i, frame in enumerate(stack) if frame[1].endswith(".py")), None)
+    if python is None:
+        return _location(stack)
+    function, filename, lineno = stack[python]
+    reached = stack[0][0] if python > 0 else ""
+    return (f"{function} -> {reached}" if reached else function), filename, lineno
 
 
 def _location(stack: Sequence[tuple[str, str, int]]) -> Location:

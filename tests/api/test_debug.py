@@ -93,7 +93,7 @@ def test_metrics_expose_a_bounded_set_of_sites(start_api: ApiFactory) -> None:
     client.hammer(20)
     client.json("POST", "/debug/memory/baseline")
     client.hammer(100)
-    metrics = scrape(client.port)
+    metrics = scrape(client.port, timeout_s=30)  # this scrape takes a tracemalloc snapshot: seconds on a busy machine
     growth = metrics.with_prefix("leaklab_alloc_site_growth_bytes")
     share = metrics.with_prefix("leaklab_alloc_site_share")
     assert 0 < len(growth) <= 10 and len(share) == len(growth)

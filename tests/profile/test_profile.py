@@ -111,3 +111,24 @@ def test_missing_memray_says_how_to_install_it(tmp_path: Path) -> None:
     assert done.stderr.strip().count("\n") == 0, done.stderr
     assert "memray" in done.stderr and "pip install memray" in done.stderr
     assert not (tmp_path / "out").exists()  # nothing started, nothing written
+
+
+@pytest.mark.slow
+def test_native_stacks_name_the_call_tracemalloc_cannot_see(tmp_path: Path) -> None:
+    pytest.importorskip("memray")
+    out = tmp_path / "native"
+    argv = ["profile", "--scenario", "native", "--native", "--duration", "4s", "--users", "4", "--out", out]
+    done = subprocess.run(
+        [sys.executable, "-m", "leaklab", *map(str, argv)], capture_output=True, text=True, timeout=600, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    summary = json.loads((out / "summary.json").read_text())
+    native = Path(__file__).resolve().parents[2] / "services/api/leaklab_api/scenarios/native.py"
+    code = [n for n, line in enumerate(native.read_text().splitlines(), start=1) if "= self.libc.strdup(body)" in line]
+    call = f"services/api/leaklab_api/scenarios/native.py:{code[-1]}"  # the code, not the docstring
+    assert summary["native"] is True
+    # the short load keeps the LRU's 50 entries beside it; the C copies are one per request
+    site = next((s for s in summary["top_sites"] if s["site"] == call), None)
+    assert site is not None, summary["top_sites"][:3]
+    assert "strdup" in site["function"]  # the C function the Python line called into
+    assert site["count"] == pytest.approx(summary["requests"], rel=0.1)  # one C copy kept per request

@@ -13,6 +13,7 @@ from typing import IO, Any
 from ...machine import machine, versions
 from ..result import ModeResult
 from ..sampler import COLUMNS, Sample
+from ..triage import TRIAGE_RULE, classify
 from ..verdict import THRESHOLDS, analyse
 from .files import atomic_write, atomic_write_text
 
@@ -67,6 +68,7 @@ def mode_summary(result: ModeResult) -> dict[str, Any]:
         }
     )
     summary.update(result.to_json())
+    summary.update(classify(summary))
     return summary
 
 
@@ -82,7 +84,7 @@ def build_summary(
         "modes": {r.mode: mode_summary(r) for r in results},
         "skipped_modes": list(skipped),
         "settings": {**settings, "versions": versions(PACKAGES), "machine": machine()},
-        "thresholds": THRESHOLDS,
+        "thresholds": {**THRESHOLDS, "class_rule": TRIAGE_RULE},
     }
 
 
@@ -92,7 +94,8 @@ def reanalyse(summary: dict[str, Any], samples: dict[str, list[Sample]]) -> dict
         for key in [k for k in data if k.endswith(("_mb", "_mb_per_min"))]:
             del data[key]  # a report written before the figures were named in MiB (the values were MiB already)
         data.update(analyse(samples.get(mode, []), int(data.get("oom_kills") or 0)))
-    summary["thresholds"] = THRESHOLDS
+        data.update(classify(data))
+    summary["thresholds"] = {**THRESHOLDS, "class_rule": TRIAGE_RULE}
     return summary
 
 

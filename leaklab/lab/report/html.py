@@ -62,6 +62,32 @@ def verdict_section(modes: dict[str, Any]) -> str:
     return f"<table id=verdict>{head}{''.join(rows)}</table>"
 
 
+def triage_table(modes: dict[str, Any]) -> str:
+    """What leaks, per run: verdict, class (python objects or native memory), rate, top line, time to the limit."""
+    head = (
+        "<tr><th class=l>run</th><th class=l>verdict</th><th class=l>class</th><th>leak rate<br>MiB/min</th>"
+        "<th>time to the limit<br>s</th><th class=l>top line (tracemalloc)</th></tr>"
+    )
+    rows = []
+    for mode, m in modes.items():
+        seconds = m.get("seconds_to_limit")
+        if m.get("oom_kills"):
+            seconds_text = f"reached ({m['oom_kills']} OOM kill{'s' if m['oom_kills'] != 1 else ''})"
+        else:
+            seconds_text = _num(seconds, "{:,.0f}")
+        top = m.get("top_line") or ("not visible to tracemalloc" if m.get("leak_class") == "native memory" else "–")
+        rows.append(
+            f"<tr><td class=l><b>{e(mode)}</b></td>"
+            f"<td class=l><span class='badge {e(m['verdict'])}'>{e(m['verdict'])}</span></td>"
+            f"<td class=l>{e(m.get('leak_class') or '–')}</td><td>{_num(m.get('leak_rate_mib_per_min'))}</td>"
+            f"<td>{e(seconds_text)}</td><td class=l><code>{e(top)}</code></td></tr>"
+        )
+    notes = "".join(
+        f"<p class=muted><b>{e(mode)}</b>: {e(m['triage'])}</p>" for mode, m in modes.items() if m.get("triage")
+    )
+    return f"<table>{head}{''.join(rows)}</table>{notes}"
+
+
 def headline(modes: dict[str, Any]) -> str:
     parts = []
     for mode, m in modes.items():
@@ -196,6 +222,8 @@ modes: {e(", ".join(modes))}</p>
 <p class=headline>{headline(modes)}</p>
 <h2>Verdict</h2>
 {verdict_section(modes)}
+<h2>What leaks: Python objects or native memory</h2>
+{triage_table(modes)}
 <h2>What you are looking at</h2>
 {explanation(summary)}
 <h2>Charts</h2>
@@ -213,6 +241,7 @@ bounded modes no line keeps growing, so what is left at the top are small alloca
 <p>{e(t["rule"])}. The line is fitted to resident memory from {e(int(t["fit_from_fraction_of_run"] * 100))}% of
 the run onwards, one intercept per API process (a restart starts a new line), so the first seconds of a cache
 filling up do not count as a leak.</p>
+<p>The class of a leaking run: {e(t.get("class_rule", ""))}.</p>
 <h2>Settings</h2>
 {settings_section(summary)}
 <h2>Files</h2>

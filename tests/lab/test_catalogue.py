@@ -1,0 +1,59 @@
+"""``leaklab compare --scenarios``: every payload scenario leaky and fixed in one short run, classified.
+
+One combined run (real API processes in memory cgroups, real Locust): each leaky scenario is *leaking*
+with the right class (python objects, named by the scenario's own module; or native memory, which
+tracemalloc cannot see), and each fixed one is *bounded*. ``metric-labels`` grows a histogram, not a
+payload, per request: too slowly for a run this short (tests/api/test_scenarios.py covers it).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from .test_compare import leaklab
+
+PAYLOAD_SCENARIOS = ("memoize", "listeners", "request-log", "tasks", "exceptions", "native")
+
+
+@pytest.fixture(scope="module")
+def catalogue(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    out = tmp_path_factory.mktemp("catalogue") / "report"
+    done = leaklab(
+        "compare", "--scenarios", ",".join(PAYLOAD_SCENARIOS), "--duration", "15s", "--wait-s", "0.02",
+        "--mem-limit", "320M", "--out", out, timeout=900,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-3000:]
+    summary: dict[str, Any] = json.loads((out / "summary.json").read_text())
+    summary["_html"] = (out / "report.html").read_text()
+    summary["_stderr"] = done.stderr
+    return summary
+
+
+@pytest.mark.slow
+def test_every_scenario_is_classified_leaky_and_fixed(catalogue: dict[str, Any]) -> None:
+    runs = catalogue["modes"]
+    assert list(runs) == [name for s in PAYLOAD_SCENARIOS for name in (s, f"{s}-fixed")]
+    for scenario in PAYLOAD_SCENARIOS:
+        leaky, fixed = runs[scenario], runs[f"{scenario}-fixed"]
+        assert leaky["verdict"] == "leaking", (scenario, leaky["leak_rate_mb_per_min"], leaky["fit_r2"])
+        assert fixed["verdict"] == "bounded", (scenario, fixed["leak_rate_mb_per_min"], fixed["fit_r2"])
+        assert fixed["leak_class"] is None
+        if scenario == "native":
+            assert leaky["leak_class"] == "native memory", leaky["triage"]
+            assert leaky["top_line"] is None and "memray" in leaky["triage"] and "--native" in leaky["triage"]
+        else:
+            module = scenario.replace("-", "_")
+            assert leaky["leak_class"] == "python objects", leaky["triage"]
+            assert leaky["top_line"].startswith(f"services/api/leaklab_api/scenarios/{module}.py:"), leaky["top_line"]
+
+
+@pytest.mark.slow
+def test_the_report_and_terminal_show_the_class(catalogue: dict[str, Any]) -> None:
+    html, stderr = catalogue["_html"], catalogue["_stderr"]
+    assert "What leaks: Python objects or native memory" in html
+    assert "native memory" in html and "python objects" in html and "scenarios/tasks.py:" in html
+    assert "class" in stderr and "native: native memory" in stderr
+    assert catalogue["thresholds"]["class_rule"].startswith("for a leaking run")
