@@ -7,6 +7,7 @@ scenario's leaking line with most of the growth, and the fixed variant stays bou
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Any
 
@@ -76,9 +77,19 @@ def test_fixed_scenario_stays_bounded_once_warm(scenario: str, start_api: ApiFac
     client = traced_api(start_api, scenario, "--fixed")
     client.hammer(WARM_UP)  # fills the fixes' bounds (50 entries) and the LRU
     report = growth_after(client, REQUESTS)
-    # the leaky variant adds REQUESTS payloads (~17 MiB); the fix adds under a tenth of that
-    assert report["traced_growth_bytes"] < REQUESTS * BODY_BYTES * 0.1, report["sites"][:3]
-    assert all(site["growth_bytes"] < 20 * BODY_BYTES for site in report["sites"]), report["sites"][:3]
+
+    def bounded(report: dict[str, Any]) -> bool:
+        # the leaky variant adds REQUESTS payloads (~17 MiB); the fix adds under a tenth of that
+        return report["traced_growth_bytes"] < REQUESTS * BODY_BYTES * 0.1 and all(
+            site["growth_bytes"] < 20 * BODY_BYTES for site in report["sites"]
+        )
+
+    # a fix may hold the last moment's work a little longer (tasks: each delivery ends within its timeout)
+    deadline = time.monotonic() + 10
+    while not bounded(report) and time.monotonic() < deadline:
+        time.sleep(0.2)
+        report = client.json("GET", "/debug/memory")[1]
+    assert bounded(report), (report["traced_growth_bytes"], report["sites"][:3])
 
 
 def test_native_scenario_grows_rss_that_tracemalloc_cannot_see(start_api: ApiFactory) -> None:
