@@ -36,7 +36,8 @@ format: $(STAMP)  ## apply ruff's formatting and safe fixes
 
 # command:Debian package, for everything the tests start for real
 SYSTEM_PACKAGES := redis-server:redis-server promtool:prometheus prometheus:prometheus \
-	prometheus-redis-exporter:prometheus-redis-exporter wrk:wrk node:nodejs npm:npm
+	prometheus-redis-exporter:prometheus-redis-exporter wrk:wrk node:nodejs npm:npm \
+	docker:docker.io debootstrap:debootstrap
 
 .PHONY: deps
 deps:  ## install the system packages the tests use, when missing (apt-get, as root or with sudo)
@@ -49,7 +50,7 @@ deps:  ## install the system packages the tests use, when missing (apt-get, as r
 	     echo "(the tests that need them are skipped meanwhile; in CI a skip fails the run)"; exit 0; fi; \
 	command -v apt-get >/dev/null || { echo "missing:$$missing (no apt-get here: use your package manager)"; exit 0; }; \
 	echo "installing:$$missing"; \
-	$$sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq --no-install-recommends$$missing >/dev/null
+	$$sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$sudo apt-get -o DPkg::Lock::Timeout=900 install -y -qq --no-install-recommends$$missing >/dev/null
 
 .PHONY: test
 test: deps lint  ## system packages, lint, then every test against real redis-server, API, Locust and Prometheus
