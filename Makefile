@@ -36,11 +36,13 @@ format: $(STAMP)  ## apply ruff's formatting and safe fixes
 
 # command:Debian package. Each target installs only what it starts: the local lab needs redis-server (its
 # redis mode), the benchmarks add wrk and Node.js (the story's server), the tests need all of them
-# and Chromium (the report, opened in a real browser).
+# and Chromium (the report, opened in a real browser), plus Docker and debootstrap for the Compose stack test
+# (an engine of its own, stand-in images built from Debian packages).
 LAB_PACKAGES := redis-server:redis-server
 BENCH_PACKAGES := $(LAB_PACKAGES) wrk:wrk node:nodejs npm:npm
 TEST_PACKAGES := $(BENCH_PACKAGES) promtool:prometheus prometheus:prometheus \
-	prometheus-redis-exporter:prometheus-redis-exporter chromium:chromium
+	prometheus-redis-exporter:prometheus-redis-exporter chromium:chromium \
+	docker:docker.io debootstrap:debootstrap
 
 # $(call install_missing,PAIRS,WHAT HAPPENS MEANWHILE,ON FAILURE): apt-get install the packages whose command is
 # missing, as root or with passwordless sudo; otherwise print one line naming them and the command to run.
@@ -54,7 +56,7 @@ define install_missing
 	if [ "$$(id -u)" = 0 ]; then sudo=""; elif sudo -n true 2>/dev/null; then sudo="sudo"; \
 	else echo "$$hint"; exit 0; fi; \
 	echo "installing:$$missing (apt-get, once)"; \
-	{ $$sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq --no-install-recommends$$missing >/dev/null; } \
+	{ $$sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$sudo apt-get -o DPkg::Lock::Timeout=900 install -y -qq --no-install-recommends$$missing >/dev/null; } \
 	  || { echo "could not install:$$missing. $$hint"; $(3); }
 endef
 
@@ -100,6 +102,12 @@ run: $(STAMP) deps-lab  ## local lab, one mode with a live view and a report: ma
 
 # --- Compose lab (Docker): compose.yaml, prometheus/, grafana/, locustfiles/ ---------------------------------------
 COMPOSE ?= docker compose
+# Seconds `make lab-*` waits for every healthcheck before it names the service that failed.
+LAB_WAIT_TIMEOUT ?= 300
+# Services to start (default: all of compose.yaml), e.g. LAB_SERVICES='api redis prometheus'.
+LAB_SERVICES ?=
+# status, logs and down need no Grafana password: compose.yaml requires one only to create Grafana.
+LAB_NO_SECRET = GRAFANA_ADMIN_PASSWORD="$${GRAFANA_ADMIN_PASSWORD:-not-needed-to-$@}"
 LAB_PORT = $$( (grep -E '^$(1)=' .env 2>/dev/null || echo "=$(2)") | tail -n1 | cut -d= -f2)
 
 BENCH_ARGS ?=
@@ -116,7 +124,7 @@ lab-check:  ## check that Docker and Compose v2 are there (the lab-* targets do 
 
 .PHONY: lab-env
 lab-env:
-	@test -f .env || { cp .env.example .env && echo "lab: created .env from .env.example (every tunable of the lab is there)"; }
+	@test -f .env || { install -m 600 .env.example .env && echo "lab: created .env from .env.example (every tunable of the lab is there)"; }
 	@if ! grep -qE '^GRAFANA_ADMIN_PASSWORD=.+' .env; then \
 	  pw=$$($(PYTHON) -c 'import secrets; print(secrets.token_urlsafe(18))') || exit 1; \
 	  if grep -q '^GRAFANA_ADMIN_PASSWORD=' .env; then \
@@ -131,10 +139,19 @@ SCENARIO ?=
 lab_mode = $(if $(filter-out cache,$(SCENARIO)),lru,$(1))
 lab_scenario = LEAKLAB_SCENARIO=$(or $(SCENARIO),cache) LEAKLAB_SCENARIO_FIXED=$(if $(SCENARIO),$(1),false)
 
-# $(call lab_up,MODE[,FIXED]): build, start and wait until every healthcheck passes.
+# $(call lab_up,MODE[,FIXED]): build, start and wait (at most LAB_WAIT_TIMEOUT s) until every healthcheck
+# passes; otherwise name each service that is not running and healthy, with its last log lines.
 define lab_up
 	@echo "lab: starting the stack with LEAKLAB_CACHE_MODE=$(1) $(call lab_scenario,$(or $(2),false)) (the first run builds 2 images and pulls 5)"
-	@LEAKLAB_CACHE_MODE=$(1) $(call lab_scenario,$(or $(2),false)) $(COMPOSE) up -d --build --wait --remove-orphans || { echo "lab: the stack did not become healthy: make lab-status, make lab-logs SERVICE=api"; exit 1; }
+	@LEAKLAB_CACHE_MODE=$(1) $(call lab_scenario,$(or $(2),false)) $(COMPOSE) up -d --build --wait --wait-timeout $(LAB_WAIT_TIMEOUT) --remove-orphans $(LAB_SERVICES) || { \
+	  echo "lab: the stack did not become healthy within $(LAB_WAIT_TIMEOUT) s"; \
+	  $(COMPOSE) ps --all --format '{{.Service}} {{.State}} {{.Health}}' | sort -u | while read -r service state health; do \
+	    case "$$state/$$health" in running/healthy|running/) continue;; esac; \
+	    echo "lab: $$service is $$state$${health:+ ($$health)}; its last log lines:"; \
+	    $(COMPOSE) logs --no-color --tail=15 "$$service" 2>&1 | sed 's/^/    /'; \
+	  done; \
+	  echo "lab: fix the setting named above (in .env), then run the same make target again; make lab-down stops it"; \
+	  exit 1; }
 	@$(MAKE) --no-print-directory lab-urls
 endef
 
@@ -154,22 +171,22 @@ lab-lru: lab-check lab-env  ## Compose lab, the story's fix: a bounded in-proces
 lab-urls:
 	@echo "leaklab Compose lab is up:"
 	@echo "  Locust      http://127.0.0.1:$(call LAB_PORT,LOCUST_PORT,8089)   press Start (users, spawn rate and host are filled in)"
-	@echo "  Grafana     http://127.0.0.1:$(call LAB_PORT,GRAFANA_PORT,3000)   the lab dashboard (anonymous, read-only; admin password in .env)"
+	@echo "  Grafana     http://127.0.0.1:$(call LAB_PORT,GRAFANA_PORT,3000)/d/leaklab/?var-locust_port=$(call LAB_PORT,LOCUST_PORT,8089)&var-prometheus_port=$(call LAB_PORT,PROMETHEUS_PORT,9090)   the lab dashboard (anonymous, read-only; admin password in .env)"
 	@echo "  Prometheus  http://127.0.0.1:$(call LAB_PORT,PROMETHEUS_PORT,9090)   targets and alerts (/targets, /alerts)"
 	@echo "  API         http://127.0.0.1:$(call LAB_PORT,API_PORT,8000)   /data, /metrics, /debug/memory"
 
 .PHONY: lab-status
 lab-status: lab-check  ## Compose lab: health of every service, and the URLs
-	@$(COMPOSE) ps --all
+	@$(LAB_NO_SECRET) $(COMPOSE) ps --all
 	@$(MAKE) --no-print-directory lab-urls
 
 .PHONY: lab-logs
 lab-logs: lab-check  ## Compose lab: follow the logs (one service: make lab-logs SERVICE=api)
-	$(COMPOSE) logs --follow --tail=100 $(SERVICE)
+	@$(LAB_NO_SECRET) $(COMPOSE) logs --follow --tail=100 $(SERVICE)
 
 .PHONY: lab-down
 lab-down: lab-check  ## Compose lab: stop it and remove its containers and volumes (Prometheus and Grafana data)
-	$(COMPOSE) down --volumes --remove-orphans
+	$(LAB_NO_SECRET) $(COMPOSE) down --volumes --remove-orphans
 
 # --- Reliability: fuzzing (schemathesis), fault matrix, adversarial traffic, soak --------------------------------
 FUZZ_EXAMPLES ?= 300

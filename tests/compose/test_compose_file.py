@@ -78,6 +78,8 @@ def test_images_are_pinned_to_exact_versions(name: str) -> None:
         bases = re.findall(r"^FROM\s+(\S+)", dockerfile, re.MULTILINE)
         assert bases and all(EXACT_TAG.match(base) for base in bases), f"{name}: unpinned base image {bases}"
         assert service["image"].endswith(":local"), "a built image gets a local tag, never a registry one"
+    elif service["image"].endswith(":local"):  # built by another service (pull_policy: never)
+        assert any(other.get("image") == service["image"] and "build" in other for other in services().values())
     else:
         assert EXACT_TAG.match(service["image"]), f"{name}: {service['image']} is not pinned to an exact version"
 

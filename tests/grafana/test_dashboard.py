@@ -113,7 +113,7 @@ def test_dashboard_has_the_panels_the_lab_needs() -> None:
     assert not missing, f"no panel reads {missing}"
     tables = [p for p in dashboard["panels"] if p["type"] == "table"]
     assert any("leaklab_alloc_site_share" in t["expr"] for p in tables for t in p["targets"])
-    annotations = [a.get("expr", "") for a in dashboard["annotations"]["list"]]
+    annotations = [a.get("target", {}).get("expr", "") for a in dashboard["annotations"]["list"]]
     assert any("process_start_time_seconds" in expr for expr in annotations), "restarts are not annotated"
 
 
@@ -138,10 +138,37 @@ def test_grafana_service_provisions_the_dashboard_as_an_anonymous_read_only_home
     provider = yaml.safe_load(PROVIDERS.read_text())["providers"][0]
     dashboards_dir = provider["options"]["path"]
     assert mounts[dashboards_dir] == "./grafana/dashboards"
-    assert mounts["/etc/grafana/provisioning"] == "./grafana/provisioning"
+    assert mounts["/etc/grafana/provisioning/dashboards"] == "./grafana/provisioning/dashboards"
+    assert mounts["/etc/grafana/provisioning/datasources"] == "./grafana/provisioning/datasources"
     assert env["GF_DASHBOARDS_DEFAULT_HOME_DASHBOARD_PATH"] == f"{dashboards_dir}/leaklab.json"
     assert env["GF_AUTH_ANONYMOUS_ENABLED"] == "true"
     assert env["GF_AUTH_ANONYMOUS_ORG_ROLE"] == "Viewer"
     assert provider["allowUiUpdates"] is False
     # The admin password must come from the environment, with no default to fall back on.
     assert re.fullmatch(r"\$\{GRAFANA_ADMIN_PASSWORD:\?[^}]+\}", env["GF_SECURITY_ADMIN_PASSWORD"])
+
+
+def test_prometheus_annotations_use_grafana_12s_target_form() -> None:
+    (dashboard,) = map(load, DASHBOARDS)
+    queries = [a for a in dashboard["annotations"]["list"] if a["datasource"]["type"] == "prometheus"]
+    assert len(queries) >= 2
+    for annotation in queries:
+        # Grafana 12 moved expr/step into a query target; the old top-level fields are not read.
+        assert "expr" not in annotation and "step" not in annotation, annotation["name"]
+        target = annotation["target"]
+        assert target["expr"] and target["refId"], annotation["name"]
+
+
+def test_no_port_is_written_into_the_dashboard() -> None:
+    (dashboard,) = map(load, DASHBOARDS)
+    texts = [link["url"] for link in dashboard["links"]]
+    texts += [
+        str(node.get(key, "")) for node in walk(dashboard) for key in ("description", "noValue", "content", "url")
+    ]
+    variables = {v["name"] for v in dashboard["templating"]["list"]}
+    for text in texts:
+        # .env can change every published port: a port is a dashboard variable, never a literal.
+        assert not re.search(r"(127\.0\.0\.1|localhost):\d", text), text
+        for name in re.findall(r"\$\{(\w+)\}", text):
+            assert name in variables, f"{text}: no dashboard variable {name}"
+    assert {"locust_port", "prometheus_port"} <= variables

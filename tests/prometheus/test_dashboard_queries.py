@@ -70,7 +70,9 @@ def dashboard_queries() -> list[Query]:
         for target in panel.get("targets", [])
     ]
     queries += [
-        Query(f"annotation: {a['name']}", "A", a["expr"]) for a in dashboard["annotations"]["list"] if "expr" in a
+        Query(f"annotation: {a['name']}", a["target"]["refId"], a["target"]["expr"])
+        for a in dashboard["annotations"]["list"]
+        if "target" in a
     ]
     return queries
 
@@ -229,7 +231,7 @@ def test_every_dashboard_query_returns_data_in_the_modes_it_is_meant_for(lab: La
 @pytest.mark.slow
 def test_the_instance_variable_lists_every_api(lab: Lab) -> None:
     dashboard = json.loads(DASHBOARD.read_text())
-    (variable,) = dashboard["templating"]["list"]
+    (variable,) = [v for v in dashboard["templating"]["list"] if v["type"] == "query"]
     definition = variable["definition"]
     assert definition.startswith("label_values(") and definition.endswith(", instance)")
     selector = definition[len("label_values(") : -len(", instance)")]
