@@ -199,10 +199,6 @@ def fixed_mode_holds(lab: Lab, mode: str, target: str) -> None:
         FIGURES["redis: used_memory max / maxmemory, MB"] = f"{max(redis_used) / MB:.1f} / {maxmemory / MB:.1f}"
     cache_errors = lab.api_metric("leaklab_cache_errors_total") - errors_before
     FIGURES[f"{mode}: cache errors in the window"] = round(cache_errors)
-    if cache_errors and mode == "redis":
-        # Seen on a 2-core machine shared with other test runs: the API's short Redis timeouts expire
-        # under this load (requests are still served from the origin, so Locust counts no failure).
-        pytest.xfail(f"redis: {cache_errors:.0f} cache errors (Redis timeouts) in the window; requests still served")
     assert cache_errors == 0, f"{mode}: {cache_errors:.0f} cache errors"
 
 
