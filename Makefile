@@ -36,7 +36,8 @@ format: $(STAMP)  ## apply ruff's formatting and safe fixes
 
 # command:Debian package, for everything the tests start for real
 SYSTEM_PACKAGES := redis-server:redis-server promtool:prometheus prometheus:prometheus \
-	prometheus-redis-exporter:prometheus-redis-exporter wrk:wrk node:nodejs npm:npm
+	prometheus-redis-exporter:prometheus-redis-exporter wrk:wrk node:nodejs npm:npm \
+	gdb:gdb
 
 .PHONY: deps
 deps:  ## install the system packages the tests use, when missing (apt-get, as root or with sudo)
@@ -62,6 +63,13 @@ api: $(STAMP)  ## run the API in the foreground: make api MODE=leaky|lru|redis
 .PHONY: profile
 profile: $(STAMP)  ## memray flame graph + the top allocating line under load: make profile MODE=leaky [DURATION=20s]
 	$(BIN)/leaklab profile --mode $(MODE) --duration $(or $(DURATION),20s)
+
+# --- Live attach: memray on the running API, no restart (gdb does the attaching) -----------------------------------
+ATTACH_ARGS ?=
+
+.PHONY: attach
+attach: $(STAMP)  ## memray attached to the running API, no restart: make attach PORT=8000 (or PID=N) [DURATION=20s] [NATIVE=1]
+	$(BIN)/leaklab attach $(if $(PID),--pid $(PID),--port $(or $(PORT),8000)) --duration $(or $(DURATION),20s) $(if $(NATIVE),--native) $(ATTACH_ARGS)
 
 # --- Local lab (no Docker): leaklab run / compare / report, the API in a memory cgroup of its own ------------------
 DEMO_ARGS ?=

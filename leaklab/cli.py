@@ -13,6 +13,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "compare": ("leaklab.compare", "run several modes under the same load, one report side by side (make demo)"),
     "report": ("leaklab.report.cli", "re-render a report directory from its recorded data"),
     "profile": ("leaklab.profile", "run the API under memray with load: flame graph and the top allocating line"),
+    "attach": (
+        "leaklab.attach.cli",
+        "attach memray to the running API for a while, no restart: the top allocating line",
+    ),
     "bench": ("leaklab.bench.runner", "benchmark each mode against the story's Node.js server and the ceilings"),
 }
 
