@@ -71,6 +71,12 @@ ATTACH_ARGS ?=
 attach: $(STAMP)  ## memray attached to the running API, no restart: make attach PORT=8000 (or PID=N) [DURATION=20s] [NATIVE=1]
 	$(BIN)/leaklab attach $(if $(PID),--pid $(PID),--port $(or $(PORT),8000)) --duration $(or $(DURATION),20s) $(if $(NATIVE),--native) $(ATTACH_ARGS)
 
+.PHONY: lab-attach
+lab-attach: lab-check lab-env  ## Compose lab, opt-in: api with SYS_PTRACE + gdb + memray (compose.attach.yaml), then attach [DURATION=20s] [NATIVE=1]
+	@echo "lab: recreating only the api with compose.attach.yaml (adds SYS_PTRACE and gdb + memray to the api alone)"
+	$(COMPOSE) -f compose.yaml -f compose.attach.yaml up -d --build --wait api
+	$(BIN)/leaklab attach --compose --duration $(or $(DURATION),20s) $(if $(NATIVE),--native) $(ATTACH_ARGS)
+
 # --- Local lab (no Docker): leaklab run / compare / report, the API in a memory cgroup of its own ------------------
 DEMO_ARGS ?=
 RUN_ARGS ?=

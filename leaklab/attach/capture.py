@@ -11,7 +11,6 @@ from __future__ import annotations
 import contextlib
 import json
 import subprocess
-import sys
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
@@ -25,6 +24,7 @@ from ..memray_summary import leaked_sites, markdown, paragraph, top_sites
 from ..profile import _render as render_flamegraph
 from ..scrape import scrape
 from .native import native_callers
+from .runner import ComposeRunner, LocalRunner, Runner
 from .target import AttachRefused, Target, explain_failure
 
 SAFETY_SLACK_S = 60  # the target stops tracking by itself this long after the planned end
@@ -44,12 +44,16 @@ class AttachFailed(RuntimeError):
     """The attach began but the capture could not be finished; the message says why."""
 
 
-def attach(target: Target, out: Path, options: AttachOptions, log: Callable[[str], None]) -> dict[str, Any]:
+def attach(
+    target: Target, out: Path, options: AttachOptions, log: Callable[[str], None], runner: Runner | None = None
+) -> dict[str, Any]:
     """Track ``target`` for ``options.duration_s`` seconds into ``out`` and return the summary it wrote."""
+    runner = runner or LocalRunner()
     out.mkdir(parents=True, exist_ok=True)
     capture = (out / f"memray-attach-{target.pid}.bin").resolve()
+    remote = runner.capture_path(capture)
     before = _served(target.port)
-    argv = [sys.executable, "-m", "memray", "attach", str(target.pid), "--force", "--output", str(capture)]
+    argv = runner.memray("attach", str(target.pid), "--force", "--output", remote)
     argv += ["--duration", str(options.duration_s + SAFETY_SLACK_S)] + (["--native"] if options.native else [])
     try:
         done = subprocess.run(argv, capture_output=True, text=True, timeout=INJECT_TIMEOUT_S, check=False)
@@ -68,7 +72,8 @@ def attach(target: Target, out: Path, options: AttachOptions, log: Callable[[str
     try:
         failures = _wait(target, out, options, start)
     finally:
-        _detach(target)
+        _detach(target, runner)
+    runner.fetch(remote, capture)
     requests = None if before is None else (_served(target.port) or before) - before
     log("rendering memray's flame graphs")
     files = {
@@ -120,10 +125,10 @@ def _wait(target: Target, out: Path, options: AttachOptions, start: float) -> in
     return 0
 
 
-def _detach(target: Target) -> None:
-    argv = [sys.executable, "-m", "memray", "detach", str(target.pid)]
+def _detach(target: Target, runner: Runner) -> None:
+    argv = runner.memray("detach", str(target.pid))
     done = subprocess.run(argv, capture_output=True, text=True, timeout=DEBUGGER_TIMEOUT_S, check=False)
-    if done.returncode != 0 and psutil.pid_exists(target.pid):
+    if done.returncode != 0 and (isinstance(runner, ComposeRunner) or psutil.pid_exists(target.pid)):
         raise AttachFailed(f"memray detach failed: {' '.join((done.stderr or done.stdout).split())}")
 
 

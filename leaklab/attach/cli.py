@@ -13,7 +13,8 @@ from pathlib import Path
 from ..args import duration, number
 from ..procs import INSTALL_HINTS
 from .capture import AttachFailed, AttachOptions, attach
-from .target import AttachRefused, check_can_attach, find_target
+from .runner import CONTAINER_API_PID, ComposeRunner, LocalRunner, Runner
+from .target import AttachRefused, Target, check_can_attach, find_target
 
 PROJECT = Path(__file__).resolve().parents[2]
 
@@ -34,6 +35,11 @@ def build_parser(prog: str = "leaklab attach") -> argparse.ArgumentParser:
     which = parser.add_mutually_exclusive_group(required=True)
     which.add_argument("--pid", type=number(int, 1), help="process id of the API")
     which.add_argument("--port", type=number(int, 1, 65535), help="find the API by the local port it listens on")
+    which.add_argument(
+        "--compose",
+        action="store_true",
+        help="the Compose lab's API, started with the opt-in compose.attach.yaml (make lab-attach does both)",
+    )
     parser.add_argument("--duration", type=duration(1, 3600), default=20, help="how long to track (default 20s)")
     parser.add_argument(
         "--native",
@@ -55,11 +61,15 @@ def main(argv: Sequence[str] | None = None, prog: str = "leaklab attach") -> int
     try:
         if importlib.util.find_spec("memray") is None:
             raise AttachRefused(f"memray is not installed for {sys.executable}: {INSTALL_HINTS['memray']}")
-        target = find_target(args.pid, args.port)
-        check_can_attach(target)
+        runner: Runner
+        if args.compose:
+            runner, target = ComposeRunner(PROJECT), Target(CONTAINER_API_PID, _compose_api_port())
+        else:
+            runner, target = LocalRunner(), find_target(args.pid, args.port)
+            check_can_attach(target)
         out: Path = args.out or PROJECT / "profiles" / f"attach-{target.pid}-{datetime.now():%Y%m%d-%H%M%S}"
         options = AttachOptions(args.duration, native=args.native, users=args.users)
-        summary = attach(target, out, options, log=lambda line: print(line, file=sys.stderr, flush=True))
+        summary = attach(target, out, options, log=lambda line: print(line, file=sys.stderr, flush=True), runner=runner)
     except AttachRefused as exc:
         print(f"{prog}: cannot attach: {exc}", file=sys.stderr)
         return 1
@@ -74,3 +84,11 @@ def main(argv: Sequence[str] | None = None, prog: str = "leaklab attach") -> int
     for name, path in summary["files"].items():
         print(f"  {name:<{width}}  {path}")
     return 0
+
+
+def _compose_api_port() -> int:
+    """The API's published port: ``API_PORT`` in the lab's ``.env``, else Compose's default 8000."""
+    env = PROJECT / ".env"
+    lines = env.read_text().splitlines() if env.exists() else []
+    values = [line.split("=", 1)[1].strip() for line in lines if line.startswith("API_PORT=")]
+    return int(values[-1]) if values and values[-1].isdigit() else 8000
