@@ -101,7 +101,10 @@ def explain_failure(target: Target, output: str) -> str:
     if "Python 3.7" in text:
         return f"PID {target.pid} is not a Python process memray can attach to"
     if "No module named 'memray'" in text or "memray shared library" in text:
-        return f"the Python running PID {target.pid} cannot import memray: install memray into its environment (Compose: make lab-attach)"
+        return (
+            f"the Python running PID {target.pid} cannot import memray: "
+            "install memray into its environment (Compose: make lab-attach)"
+        )
     last = text.rsplit(". ", 1)[-1] if text else "memray attach failed without a message"
     return f"memray could not attach to PID {target.pid}: {last.rstrip('.')}"
 
