@@ -17,6 +17,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "leaklab.attach.cli",
         "attach memray to the running API for a while, no restart: the top allocating line",
     ),
+    "drill": ("leaklab.drill.cli", "incident drill: a hidden leak to find; graded, explained, then fixed"),
     "bench": ("leaklab.bench.runner", "benchmark each mode against the story's Node.js server and the ceilings"),
 }
 
