@@ -9,16 +9,19 @@ from collections.abc import Sequence
 # name -> (module whose main(argv) runs it, one line of help)
 COMMANDS: dict[str, tuple[str, str]] = {
     "api": ("leaklab_api.main", "run the API service (one uvicorn process)"),
-    "run": ("leaklab.run", "run one cache mode under load and a memory limit, then write a report"),
-    "compare": ("leaklab.compare", "run several modes under the same load, one report side by side (make demo)"),
-    "report": ("leaklab.report.cli", "re-render a report directory from its recorded data"),
-    "profile": ("leaklab.profile", "run the API under memray with load: flame graph and the top allocating line"),
+    "run": ("leaklab.lab.run", "run one cache mode under load and a memory limit, then write a report"),
+    "compare": ("leaklab.lab.compare", "run several modes under the same load, one report side by side (make demo)"),
+    "report": ("leaklab.lab.report.command", "re-render a report directory from its recorded data"),
+    "profile": (
+        "leaklab.profile.command",
+        "run the API under memray with load: flame graph and the top allocating line",
+    ),
     "attach": (
-        "leaklab.attach.cli",
+        "leaklab.profile.attach.command",
         "attach memray to the running API for a while, no restart: the top allocating line",
     ),
-    "drill": ("leaklab.drill.cli", "incident drill: a hidden leak to find; graded, explained, then fixed"),
-    "bench": ("leaklab.bench.runner", "benchmark each mode against the story's Node.js server and the ceilings"),
+    "drill": ("leaklab.drill.command", "incident drill: a hidden leak to find; graded, explained, then fixed"),
+    "bench": ("leaklab.bench.command", "benchmark each mode against the story's Node.js server and the ceilings"),
 }
 
 

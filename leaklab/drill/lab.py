@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .. import limits
-from ..load import LoadOptions, Locust
+from ..lab import limits
+from ..lab.load import LoadOptions, Locust
 from ..procs import LOOPBACK, Child, ChildDied, free_port, http_get
 from .catalogue import Leak
 

@@ -8,9 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from leaklab.bench import report
+from leaklab.bench.document import document as bench_document
+from leaklab.bench.document import write_json
 from leaklab.bench.load import LoadError, parse_wrk
-from leaklab.bench.runner import RoundResult
+from leaklab.bench.markdown import BEGIN, END, update_markdown
+from leaklab.bench.results import RoundResult, summarise
+from leaklab.bench.table import print_table
 
 WRK_OUTPUT = """\
 Running 6s test @ http://127.0.0.1:40001/data
@@ -83,13 +86,11 @@ def document() -> dict[str, object]:
             _round("fastapi-ceiling", rnd, 8000 * rnd),
         )
     ]
-    summary = report.summarise(
-        results, ["leaky", "lru", "node-leaky", "node-lru", "fastapi-ceiling"], payload_items=10_000
-    )
+    summary = summarise(results, ["leaky", "lru", "node-leaky", "node-lru", "fastapi-ceiling"], payload_items=10_000)
     args = argparse.Namespace(
         rounds=3, duration=6.0, requests=1000, connections=100, threads=2, redis_maxmemory="64mb", payload_items=10_000
     )
-    return report.document(args, "wrk", "leaklab bench --rounds 3", summary, results, ["a note"], 12.0)
+    return bench_document(args, "wrk", "leaklab bench --rounds 3", summary, results, ["a note"], 12.0)
 
 
 def test_ratios_are_taken_within_each_round(document: dict[str, object]) -> None:
@@ -107,7 +108,7 @@ def test_ratios_are_taken_within_each_round(document: dict[str, object]) -> None
 
 def test_json_and_markdown_carry_the_table(document: dict[str, object], tmp_path: Path) -> None:
     path = tmp_path / "bench.json"
-    report.write_json(path, document)
+    write_json(path, document)
     loaded = json.loads(path.read_text())
     assert set(loaded) >= {"command", "settings", "machine", "versions", "summary", "rounds", "notes"}
     assert len(loaded["rounds"]) == 15
@@ -115,18 +116,18 @@ def test_json_and_markdown_carry_the_table(document: dict[str, object], tmp_path
 
     markdown = tmp_path / "BENCHMARKS.md"
     markdown.write_text("# Benchmarks\n\nHand-written analysis stays.\n")
-    report.update_markdown(markdown, document)
-    report.update_markdown(markdown, document)  # a second run replaces its section, nothing more
+    update_markdown(markdown, document)
+    update_markdown(markdown, document)  # a second run replaces its section, nothing more
     text = markdown.read_text()
     assert text.startswith("# Benchmarks\n\nHand-written analysis stays.\n")
-    assert text.count(report.BEGIN) == 1 and text.count(report.END) == 1
+    assert text.count(BEGIN) == 1 and text.count(END) == 1
     assert "| lru | 14,000 |" in text
     assert "Command: `leaklab bench --rounds 3`" in text
     assert "Note: a note" in text
 
 
 def test_terminal_table_lists_every_server(document: dict[str, object], capsys: pytest.CaptureFixture[str]) -> None:
-    report.print_table(document)
+    print_table(document)
     out = capsys.readouterr().out
     for server in ("leaky", "lru", "node-leaky", "node-lru", "fastapi-ceiling"):
         assert server in out
@@ -140,7 +141,7 @@ def test_a_redis_run_that_went_around_redis_does_not_meet_its_target() -> None:
         redis = _round("redis", rnd, 9000)
         redis.cache_errors = 120.0  # requests served from the origin because Redis timed out
         results += [redis, _round("node-lru", rnd, 3000)]
-    summary = report.summarise(results, ["redis", "node-lru"], payload_items=10_000)
+    summary = summarise(results, ["redis", "node-lru"], payload_items=10_000)
     target = next(t for t in summary["targets"] if t["target"].startswith("redis >= 1.2x"))
     assert target["met"] is False
     assert "360 requests went around Redis" in target["shown"]

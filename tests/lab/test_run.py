@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from leaklab.limits import CgroupLimit, LimitError
+from leaklab.lab.limits import CgroupLimit, LimitError
 from tests.conftest import require_binary
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import math
 
-from leaklab.sampler import Sample
-from leaklab.verdict import analyse
+from leaklab.lab.sampler import Sample
+from leaklab.lab.verdict import analyse
 
 MB = 1024 * 1024
 

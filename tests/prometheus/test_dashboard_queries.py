@@ -25,7 +25,7 @@ from typing import Any
 
 import pytest
 
-from leaklab.limits import CgroupLimit, LimitError
+from leaklab.lab.limits import CgroupLimit, LimitError
 from leaklab.procs import ApiServer, Child, RedisServer, free_port, http_get
 
 from ..conftest import require_binary

@@ -8,9 +8,9 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from .procs import LOOPBACK, Child, free_port
+from ..procs import LOOPBACK, Child, free_port
 
-PROJECT = Path(__file__).resolve().parent.parent
+PROJECT = Path(__file__).resolve().parents[2]
 LOCUSTFILE = PROJECT / "locustfiles" / "locustfile.py"
 FLUSH_EVERY_SECOND = Path(__file__).resolve().parent / "locust_flush.py"
 WEB_PORT = 8089

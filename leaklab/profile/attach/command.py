@@ -10,13 +10,13 @@ from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 
-from ..args import duration, number
-from ..procs import INSTALL_HINTS
+from ...args import duration, number
+from ...procs import INSTALL_HINTS
 from .capture import AttachFailed, AttachOptions, attach
 from .runner import CONTAINER_API_PID, ComposeRunner, LocalRunner, Runner
 from .target import AttachRefused, Target, check_can_attach, find_target
 
-PROJECT = Path(__file__).resolve().parents[2]
+PROJECT = Path(__file__).resolve().parents[3]
 
 
 def build_parser(prog: str = "leaklab attach") -> argparse.ArgumentParser:

@@ -14,7 +14,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskID, TextColumn
 from rich.table import Table
 
-from .lab import ModeResult
+from .result import ModeResult
 from .sampler import Sample
 
 MB = 1024 * 1024

@@ -24,14 +24,14 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from .args import duration, number
-from .load import LOCUSTFILE, LoadOptions, Locust
+from ..args import duration, number
+from ..lab.load import LOCUSTFILE, LoadOptions, Locust
+from ..procs import INSTALL_HINTS, LOOPBACK, Child, ChildDied, MissingBinary, RedisServer, free_port, http_get
+from ..scrape import scrape
 from .memray_summary import leaked_sites, markdown, paragraph, top_sites
-from .procs import INSTALL_HINTS, LOOPBACK, Child, ChildDied, MissingBinary, RedisServer, free_port, http_get
-from .scrape import scrape
 
 MODES = ("leaky", "lru", "redis")
-PROJECT = Path(__file__).resolve().parent.parent
+PROJECT = Path(__file__).resolve().parents[2]
 FINISH_TIMEOUT_S = 120.0  # memray compresses its capture file on exit; large captures take a while
 
 

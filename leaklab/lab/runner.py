@@ -8,67 +8,22 @@ is stopped by its PID and the cgroup is removed before ``run_mode`` returns.
 from __future__ import annotations
 
 import contextlib
-import http.client
-import json
 import signal
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..procs import ApiServer, ChildDied, RedisServer
 from . import limits
-from .load import FinalStats, LoadOptions, Locust
-from .procs import LOOPBACK, ApiServer, ChildDied, RedisServer
+from .alloc import AllocRecorder
+from .load import Locust
+from .options import LabOptions
+from .result import ModeResult
 from .sampler import Sample, Sampler, backfill_load
 
 MAX_FAILED_RESTARTS = 3
-
-
-@dataclass(frozen=True, slots=True)
-class LabOptions:
-    """Everything that is the same for each mode of a run or a comparison."""
-
-    load: LoadOptions
-    mem_limit_bytes: int
-    mechanism: str = "auto"
-    redis_maxmemory: str = "64mb"
-    alloc_sites: bool = True
-    api_args: tuple[str, ...] = ()
-
-
-@dataclass(slots=True)
-class ModeResult:
-    mode: str
-    samples: list[Sample] = field(default_factory=list)
-    events: list[dict[str, Any]] = field(default_factory=list)
-    load: FinalStats | None = None
-    alloc: dict[str, Any] | None = None
-    limit_mechanism: str = ""
-    limit_description: str = ""
-    limit_where: str = ""
-    limit_notes: list[str] = field(default_factory=list)
-    oom_kills: int = 0
-    restarts: int = 0
-    duration_s: float = 0.0
-    interrupted: bool = False
-    error: str | None = None
-    web_url: str | None = None
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "limit_mechanism": self.limit_mechanism,
-            "limit_description": self.limit_description,
-            "limit_where": self.limit_where,
-            "limit_notes": self.limit_notes,
-            "events": self.events,
-            "load": asdict(self.load) if self.load else None,
-            "alloc": self.alloc,
-            "duration_s": round(self.duration_s, 2),
-            "interrupted": self.interrupted,
-            "error": self.error,
-        }
 
 
 Progress = Callable[[ModeResult, Sample, float], None]
@@ -208,69 +163,3 @@ def _restart(
     new = ApiServer(logs, api.mode, extra_args=extra, port=api.port, argv_prefix=limit.argv_prefix(), wait=False)
     limit.attach(new.pid)
     return new
-
-
-class AllocRecorder:
-    """Records allocation sites with tracemalloc for a short window while the load runs.
-
-    Like the story's DevTools recording: tracing costs CPU (the API serves ~3x fewer requests at full
-    speed, and every ``/metrics`` snapshot takes ~0.3 s), so it runs only for a window, then stops and
-    frees its memory. A window cut short by a restart is recorded again if time is left.
-    """
-
-    def __init__(self, duration_s: float) -> None:
-        self.warmup_s = min(3.0, duration_s * 0.1)
-        self.window_s = min(10.0, max(2.0, duration_s * 0.2))
-        self.duration_s = duration_s
-        self.recording = False
-        self._pid: int | None = None
-        self._since = 0.0
-        self._load_since: float | None = None
-        self._done: dict[str, Any] | None = None
-
-    def step(self, api: ApiServer, t: float, load_running: bool) -> None:
-        if self._done is not None:
-            return
-        if self._load_since is None:
-            if not load_running:
-                return
-            self._load_since = t
-        if self.recording and (self._pid != api.pid or not api.alive()):
-            self.recording = False  # the process that was traced is gone
-        if not self.recording:
-            end = self._load_since + self.duration_s
-            time_left = t >= self._load_since + self.warmup_s and t + self.window_s + 1 < end
-            if time_left and api.alive() and _post(api.port, "/debug/memory/start") == 200:
-                self.recording, self._pid, self._since = True, api.pid, t
-            return
-        if t - self._since >= self.window_s:
-            self._done = self._fetch(api, t)
-            _post(api.port, "/debug/memory/stop")
-            self.recording = False
-
-    def _fetch(self, api: ApiServer, t: float) -> dict[str, Any] | None:
-        with contextlib.suppress(OSError, http.client.HTTPException, ValueError):
-            status, _, body = api.get("/debug/memory?limit=10", timeout_s=10)
-            if status == 200:
-                data: dict[str, Any] = json.loads(body)
-                data.update({"from_s": round(self._since, 1), "to_s": round(t, 1)})
-                return data
-        return None
-
-    def result(self, api: ApiServer) -> dict[str, Any] | None:
-        if self._done is None and self.recording and api.alive():
-            self._done = self._fetch(api, self._since + self.window_s)
-        return self._done
-
-
-def _post(port: int, path: str, timeout_s: float = 5.0) -> int:
-    conn = http.client.HTTPConnection(LOOPBACK, port, timeout=timeout_s)
-    try:
-        conn.request("POST", path)
-        response = conn.getresponse()
-        response.read()
-        return response.status
-    except (OSError, http.client.HTTPException):
-        return 0
-    finally:
-        conn.close()

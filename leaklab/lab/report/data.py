@@ -13,7 +13,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from ..lab import ModeResult
+from ..result import ModeResult
 from ..sampler import COLUMNS, Sample
 from ..verdict import THRESHOLDS, analyse
 
@@ -71,7 +71,7 @@ def mode_summary(result: ModeResult) -> dict[str, Any]:
 def build_summary(
     results: Sequence[ModeResult], settings: dict[str, Any], skipped: Sequence[dict[str, str]], interrupted: bool
 ) -> dict[str, Any]:
-    from .. import __version__
+    from ... import __version__
 
     return {
         "leaklab_version": __version__,

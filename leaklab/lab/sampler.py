@@ -14,9 +14,9 @@ import time
 from dataclasses import dataclass, fields
 from typing import Any
 
+from ..scrape import Samples, scrape
 from .limits import MemoryLimit, rss_bytes
 from .load import Locust
-from .scrape import Samples, scrape
 
 COUNTERS = ("hits", "misses", "evictions", "errors")
 

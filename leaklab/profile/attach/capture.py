@@ -19,10 +19,10 @@ from typing import Any
 
 import psutil
 
-from ..load import LoadOptions, Locust
+from ...lab.load import LoadOptions, Locust
+from ...scrape import scrape
+from ..command import _render as render_flamegraph
 from ..memray_summary import leaked_sites, markdown, paragraph, top_sites
-from ..profile import _render as render_flamegraph
-from ..scrape import scrape
 from .native import native_callers
 from .runner import ComposeRunner, LocalRunner, Runner
 from .target import AttachRefused, Target, explain_failure

@@ -6,9 +6,10 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from .args import choice_list
-from .procs import MissingBinary
-from .run import MODES, add_lab_options, check_binaries, launch
+from ..args import choice_list
+from ..procs import MissingBinary
+from .options import MODES, add_lab_options
+from .run import check_binaries, launch
 
 parse_modes = choice_list(MODES, "mode")
 

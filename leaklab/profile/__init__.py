@@ -1,0 +1,1 @@
+"""``leaklab profile``: the API under memray with load (``command``), and what the capture says (``memray_summary``)."""
