@@ -48,7 +48,7 @@ def build_parser(prog: str) -> argparse.ArgumentParser:
     parser.add_argument("--wait-s", type=number(float, 0, 60), default=0.5, help="mean wait per user (default 0.5)")
     parser.add_argument("--mem-limit", type=parse_size, default=256 * 1024**2, help="API memory limit (default 256M)")
     parser.add_argument(
-        "--after-fix", type=duration(0, 600), default=30, help="how long to watch memory after the fix (default 30s)"
+        "--after-fix", type=duration(0, 600), default=40, help="how long to watch memory after the fix (default 40s)"
     )
     parser.add_argument("--out", type=Path, help="drill directory (default reports/drills/YYYYmmdd-HHMMSS)")
     return parser

@@ -21,6 +21,7 @@ from ..lab.load import LoadOptions, Locust
 from ..procs import LOOPBACK, Child, ChildDied, free_port, http_get
 from .catalogue import Leak
 
+FIX_WARMUP_S = 10.0  # after the fix, the LRU and the fixed structures fill to their bound first
 MAX_LOAD_S = 3600  # Locust stops by itself after an hour even if the drill is left open
 
 
@@ -113,6 +114,8 @@ class DrillLab:
     def rate_mb_per_min(self, *, fixed: bool, last_s: float = 60.0) -> float | None:
         """Slope of RSS over the last ``last_s`` seconds of one phase (least squares), in MB/min."""
         points = [(s["t"], s["rss_mb"]) for s in self.samples if s["fixed"] == fixed]
+        if fixed and points:  # a bounded structure fills up first: that climb is not a leak
+            points = [p for p in points if p[0] >= points[0][0] + FIX_WARMUP_S] or points
         if points:
             points = [p for p in points if p[0] >= points[-1][0] - last_s]
         if len(points) < 3:
