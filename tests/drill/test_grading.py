@@ -43,7 +43,8 @@ def test_the_leaking_line_is_graded_correct_in_any_path_form(answer: str) -> Non
 
 
 @pytest.mark.parametrize(
-    "answer", ["leaky.LeakyCache.put python", "leaky:put python", "cache/leaky.py:put python", "leaky.py:{first} python"]
+    "answer",
+    ["leaky.LeakyCache.put python", "leaky:put python", "cache/leaky.py:put python", "leaky.py:{first} python"],
 )
 def test_the_module_and_function_are_graded_correct(answer: str) -> None:
     assert _grade(answer.format(first=leak("cache").first_line)) == (True, "function", True)
