@@ -77,6 +77,21 @@ lab-attach: lab-check lab-env  ## Compose lab, opt-in: api with SYS_PTRACE + gdb
 	$(COMPOSE) -f compose.yaml -f compose.attach.yaml up -d --build --wait api
 	$(BIN)/leaklab attach --compose --duration $(or $(DURATION),20s) $(if $(NATIVE),--native) $(ATTACH_ARGS)
 
+# --- Incident drill: a hidden leak to find, graded (leaklab drill; answers from another terminal: make drill-answer) ---
+DRILL_ARGS ?=
+
+.PHONY: drill
+drill: $(STAMP)  ## incident drill, local: a random hidden leak under load; answer file:line + python|native [SEED=N] [SCENARIO=name]
+	$(BIN)/leaklab drill $(if $(SEED),--seed $(SEED)) $(if $(SCENARIO),--scenario $(SCENARIO)) $(DRILL_ARGS)
+
+.PHONY: drill-answer
+drill-answer: $(STAMP)  ## answer the running drill from another terminal: make drill-answer ANSWER='file.py:42 python' (or ANSWER=hint)
+	$(BIN)/leaklab drill $(if $(filter hint,$(ANSWER)),hint,answer $(ANSWER))
+
+.PHONY: lab-drill
+lab-drill: lab-check lab-env  ## incident drill on the Compose lab: the api runs a hidden leak; Grafana and Prometheus to find it [SEED=N]
+	$(BIN)/leaklab drill --compose $(if $(SEED),--seed $(SEED)) $(if $(SCENARIO),--scenario $(SCENARIO)) $(DRILL_ARGS)
+
 # --- Local lab (no Docker): leaklab run / compare / report, the API in a memory cgroup of its own ------------------
 DEMO_ARGS ?=
 RUN_ARGS ?=

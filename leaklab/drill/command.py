@@ -18,6 +18,7 @@ from ..args import duration, number, parse_size
 from ..procs import ChildDied, MissingBinary
 from . import mailbox
 from .catalogue import SCENARIOS, Leak, leak
+from .compose_lab import ComposeDrillLab, env_port
 from .conversation import Conversation, hints
 from .lab import DrillLab, DrillLoad
 from .record import Record
@@ -25,6 +26,7 @@ from .record import Record
 PROJECT = Path(__file__).resolve().parents[2]
 REPORTS = PROJECT / "reports" / "drills"
 STATUS_EVERY_S = 15.0
+Lab = DrillLab | ComposeDrillLab
 
 
 def build_parser(prog: str) -> argparse.ArgumentParser:
@@ -50,6 +52,11 @@ def build_parser(prog: str) -> argparse.ArgumentParser:
     parser.add_argument(
         "--after-fix", type=duration(0, 600), default=40, help="how long to watch memory after the fix (default 40s)"
     )
+    parser.add_argument(
+        "--compose",
+        action="store_true",
+        help="run the drill on the Compose lab (make lab-drill) instead of local processes",
+    )
     parser.add_argument("--out", type=Path, help="drill directory (default reports/drills/YYYYmmdd-HHMMSS)")
     return parser
 
@@ -63,14 +70,18 @@ def main(argv: Sequence[str] | None = None, prog: str = "leaklab drill") -> int:
     out: Path = options.out or REPORTS / f"{datetime.now():%Y%m%d-%H%M%S}"
     out.mkdir(parents=True, exist_ok=True)
     load = DrillLoad(options.users, options.wait_s, options.mem_limit)
-    return run(scenario, out, load, seed=options.seed, after_fix_s=options.after_fix, prog=prog)
+    return run(
+        scenario, out, load, seed=options.seed, after_fix_s=options.after_fix, prog=prog, compose=options.compose
+    )
 
 
-def run(scenario: str, out: Path, load: DrillLoad, *, seed: int | None, after_fix_s: int, prog: str) -> int:
+def run(
+    scenario: str, out: Path, load: DrillLoad, *, seed: int | None, after_fix_s: int, prog: str, compose: bool = False
+) -> int:
     """The whole drill in this terminal; returns 0 when the answer was correct."""
     facts = leak(scenario)
     record = Record(facts, seed)
-    lab = DrillLab(out, facts, load, drive_load=load.users > 0)
+    lab: Lab = ComposeDrillLab(out, facts, load) if compose else DrillLab(out, facts, load, drive_load=load.users > 0)
     say = _printer()
     try:
         lab.start()
@@ -78,6 +89,8 @@ def run(scenario: str, out: Path, load: DrillLoad, *, seed: int | None, after_fi
         mailbox.open_box(out, {"url": lab.url, "started_at": record.started})
         conversation = Conversation(facts, record, hints(facts, lab.url, lab.port))
         say(_welcome(lab, load, prog, out))
+        if isinstance(lab, ComposeDrillLab):
+            say(_compose_urls())
         _converse(lab, record, conversation, say)
         say(_explain(facts))
         if after_fix_s:
@@ -103,7 +116,7 @@ def run(scenario: str, out: Path, load: DrillLoad, *, seed: int | None, after_fi
     return 0 if record.outcome == "correct" else 1
 
 
-def _converse(lab: DrillLab, record: Record, conversation: Conversation, say: Callable[[str], None]) -> None:
+def _converse(lab: Lab, record: Record, conversation: Conversation, say: Callable[[str], None]) -> None:
     lines: queue.Queue[str | None] = queue.Queue()
     threading.Thread(target=_read_stdin, args=(lines,), daemon=True).start()
     stdin_open, last_status = True, time.monotonic()
@@ -143,7 +156,7 @@ def _read_stdin(lines: queue.Queue[str | None]) -> None:
     lines.put(None)
 
 
-def _watch(lab: DrillLab, record: Record, seconds: int, say: Callable[[str], None]) -> None:
+def _watch(lab: Lab, record: Record, seconds: int, say: Callable[[str], None]) -> None:
     end = time.monotonic() + seconds
     while time.monotonic() < end:
         if event := lab.tick():
@@ -154,7 +167,7 @@ def _watch(lab: DrillLab, record: Record, seconds: int, say: Callable[[str], Non
     say(f"Memory: {_rate(before)} while leaking, {_rate(after)} with the fix.")
 
 
-def _status(lab: DrillLab, record: Record) -> str:
+def _status(lab: Lab, record: Record) -> str:
     rss = lab.samples[-1]["rss_mb"] if lab.samples else None
     rate = lab.rate_mb_per_min(fixed=lab.fixed)
     memory = "-" if rss is None else f"{rss:,.0f} MB"
@@ -165,7 +178,7 @@ def _rate(rate: float | None) -> str:
     return "rate not measured yet" if rate is None else f"{rate:+.1f} MB/min"
 
 
-def _welcome(lab: DrillLab, load: DrillLoad, prog: str, out: Path) -> str:
+def _welcome(lab: Lab, load: DrillLoad, prog: str, out: Path) -> str:
     limit_mb = load.mem_limit_bytes / 2**20
     return textwrap.dedent(
         f"""\
@@ -185,6 +198,15 @@ def _explain(facts: Leak) -> str:
         f"The leak was `{facts.scenario}`: {facts.path}:{facts.line} in {facts.function}(), "
         f"{'Python objects' if facts.kind == 'python' else 'native memory'}:\n    {facts.source}\n\n"
         + textwrap.indent(facts.explanation, "  ")
+    )
+
+
+def _compose_urls() -> str:
+    grafana, prometheus = env_port("GRAFANA_PORT", 3000), env_port("PROMETHEUS_PORT", 9090)
+    return (
+        f"  Grafana     http://127.0.0.1:{grafana}   memory, leak rate, where the memory is\n"
+        f"  Prometheus  http://127.0.0.1:{prometheus}   alerts and every metric\n"
+        "  (leaklab attach --compose needs the opt-in override: make lab-attach)"
     )
 
 

@@ -112,21 +112,7 @@ class DrillLab:
         self._start_api()
 
     def rate_mb_per_min(self, *, fixed: bool, last_s: float = 60.0) -> float | None:
-        """Slope of RSS over the last ``last_s`` seconds of one phase (least squares), in MB/min."""
-        points = [(s["t"], s["rss_mb"]) for s in self.samples if s["fixed"] == fixed]
-        if fixed and points:  # a bounded structure fills up first: that climb is not a leak
-            points = [p for p in points if p[0] >= points[0][0] + FIX_WARMUP_S] or points
-        if points:
-            points = [p for p in points if p[0] >= points[-1][0] - last_s]
-        if len(points) < 3:
-            return None
-        n = len(points)
-        mean_t = sum(t for t, _ in points) / n
-        mean_m = sum(m for _, m in points) / n
-        var = sum((t - mean_t) ** 2 for t, _ in points)
-        if var == 0:
-            return None
-        return float(60.0 * sum((t - mean_t) * (m - mean_m) for t, m in points) / var)
+        return rate_mb_per_min(self.samples, fixed=fixed, last_s=last_s)
 
     def stop(self) -> None:
         if self.locust is not None:
@@ -135,3 +121,21 @@ class DrillLab:
             self.api.stop()
         if self.limit is not None:
             self.limit.close()
+
+
+def rate_mb_per_min(samples: list[dict[str, Any]], *, fixed: bool, last_s: float = 60.0) -> float | None:
+    """Slope of RSS over the last ``last_s`` seconds of one phase (least squares), in MB/min."""
+    points = [(s["t"], s["rss_mb"]) for s in samples if s["fixed"] == fixed]
+    if fixed and points:  # a bounded structure fills up first: that climb is not a leak
+        points = [p for p in points if p[0] >= points[0][0] + FIX_WARMUP_S] or points
+    if points:
+        points = [p for p in points if p[0] >= points[-1][0] - last_s]
+    if len(points) < 3:
+        return None
+    n = len(points)
+    mean_t = sum(t for t, _ in points) / n
+    mean_m = sum(m for _, m in points) / n
+    var = sum((t - mean_t) ** 2 for t, _ in points)
+    if var == 0:
+        return None
+    return float(60.0 * sum((t - mean_t) * (m - mean_m) for t, m in points) / var)
