@@ -46,7 +46,7 @@ def test_metrics_has_every_contract_series(mode: str, start_api: ApiFactory, req
     metrics = parse_metrics(body.decode())
     missing = [name for name in CONTRACT if not metrics.with_prefix(name)]
     assert not missing, f"missing series: {missing}"
-    assert metrics.value("leaklab_info", mode=mode, version="0.1.0") == 1
+    assert metrics.value("leaklab_info", mode=mode, version="0.1.0", scenario="cache", fixed="false") == 1
     assert metrics.value("http_requests_total", handler="/data", method="GET", status="200") == 3
     assert metrics.with_prefix("http_request_duration_seconds_bucket")
     assert metrics.value("leaklab_cache_misses_total") == 3
@@ -91,7 +91,7 @@ def test_fresh_registry_per_app_lets_two_apps_coexist() -> None:
             assert http.get("/data?key=a").headers["x-cache"] == "miss"
             assert http.get("/data?key=a").headers["x-cache"] == "hit"
             metrics = parse_metrics(http.get("/metrics").text)
-            assert metrics.value("leaklab_info", mode=mode, version="0.1.0") == 1
+            assert metrics.value("leaklab_info", mode=mode, version="0.1.0", scenario="cache", fixed="false") == 1
             assert metrics.value("leaklab_cache_hits_total") == 1
 
 

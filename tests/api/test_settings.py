@@ -9,7 +9,7 @@ import sys
 import pytest
 
 from leaklab.procs import free_port
-from leaklab_api.settings import CacheMode, SettingsError, load_settings
+from leaklab_api.settings import CacheMode, ScenarioName, SettingsError, load_settings
 
 from ..conftest import ApiFactory
 from .helpers import Client
@@ -44,6 +44,12 @@ def run_api(*args: str, env: dict[str, str] | None = None) -> subprocess.Complet
             "LEAKLAB_REDIS_URL: must be a Redis URL like redis://host:6379/0",
         ),
         ({"LEAKLAB_REDIS_TIMEOUT_MS": "0"}, "LEAKLAB_REDIS_TIMEOUT_MS: must be a number > 0 and <= 60000 (got '0')"),
+        (
+            {"LEAKLAB_SCENARIO": "leak-everything"},
+            "LEAKLAB_SCENARIO: must be one of cache, memoize, listeners, request-log, tasks, exceptions, native, "
+            "metric-labels (got 'leak-everything')",
+        ),
+        ({"LEAKLAB_SCENARIO_FIXED": "perhaps"}, "LEAKLAB_SCENARIO_FIXED: input should be a valid boolean"),
     ],
 )
 def test_bad_variable_stops_start_up_with_one_line(env: dict[str, str], expected: str) -> None:
@@ -105,3 +111,26 @@ def test_load_settings_defaults_match_the_contract(monkeypatch: pytest.MonkeyPat
     assert load_settings(tracemalloc=True).debug_enabled is True
     with pytest.raises(SettingsError, match="LEAKLAB_CACHE_MODE"):
         load_settings(cache_mode="nope")
+
+
+def test_a_catalogue_scenario_runs_beside_the_lru_unless_a_cache_mode_is_chosen(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    for name in list(os.environ):
+        if name.startswith("LEAKLAB_"):
+            monkeypatch.delenv(name)
+    assert load_settings().scenario is ScenarioName.CACHE and load_settings().scenario_fixed is False
+    tasks = load_settings(scenario="tasks")
+    assert tasks.scenario is ScenarioName.TASKS and tasks.cache_mode is CacheMode.LRU  # the only leak
+    assert load_settings(scenario="tasks", cache_mode="leaky").cache_mode is CacheMode.LEAKY
+    monkeypatch.setenv("LEAKLAB_SCENARIO", "native")
+    monkeypatch.setenv("LEAKLAB_SCENARIO_FIXED", "true")
+    native = load_settings()
+    assert native.scenario is ScenarioName.NATIVE and native.scenario_fixed and native.cache_mode is CacheMode.LRU
+
+
+def test_unknown_scenario_flag_lists_the_choices() -> None:
+    result = run_api("--scenario", "forever")
+    assert result.returncode == 2
+    assert "invalid choice: 'forever'" in result.stderr and "metric-labels" in result.stderr
+    assert "Traceback" not in result.stderr

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import gc
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Annotated
 
@@ -21,6 +21,7 @@ from .cgroup import MemoryCgroup
 from .http_metrics import HttpMetrics, HttpMetricsMiddleware
 from .metrics import CacheCounters, StateCollector, new_registry
 from .origin import Origin
+from .scenarios import Scenario, build_scenario
 from .settings import CacheMode, Settings
 
 KEY_PATTERN = r"^[A-Za-z0-9_.:-]+$"
@@ -44,14 +45,22 @@ def create_app(
     registry = registry if registry is not None else new_registry()
     cache = cache if cache is not None else build_cache(settings)
     origin = Origin(settings.payload_items, settings.origin_latency_ms)
+    scenario = build_scenario(settings, registry)  # None for the story: its leak is the cache
     counters = CacheCounters(registry)
-    state = StateCollector(settings.cache_mode.value, __version__, MemoryCgroup.find())
+    cgroup = MemoryCgroup.find()
+    state = StateCollector(
+        settings.cache_mode.value,
+        __version__,
+        cgroup,
+        scenario=settings.scenario.value,
+        fixed=settings.scenario_fixed,
+    )
     registry.register(state)
     tracker = None
     if settings.debug_enabled:
         from .debug import enable_debug
 
-        debug_routes, tracker = enable_debug(settings, registry)
+        debug_routes, tracker = enable_debug(settings, registry, cgroup)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -75,7 +84,6 @@ def create_app(
     app.state.cache = cache
     app.state.registry = registry
 
-    @app.get("/data", response_class=Response, summary="The story's endpoint: a cached payload")
     async def get_data(key: Key = None) -> Response:
         key = key or str(uuid.uuid4())  # the story's bug: a fresh key per request never hits
         try:
@@ -93,6 +101,10 @@ def create_app(
         except CacheUnavailable:
             counters.errors.inc()
         return _json(body, "miss")
+
+    # the story's path stays exactly as it is; a catalogue scenario wraps it
+    handler = get_data if scenario is None else _beside(get_data, scenario)
+    app.get("/data", response_class=Response, summary="The story's endpoint: a cached payload")(handler)
 
     @app.get("/healthz", summary="Liveness: the process answers")
     async def healthz() -> JSONResponse:
@@ -132,6 +144,18 @@ def create_app(
         app.include_router(debug_routes)
 
     return app
+
+
+def _beside(read: Callable[[str], Awaitable[Response]], scenario: Scenario) -> Callable[..., Awaitable[Response]]:
+    """``GET /data`` that also runs the catalogue scenario's code for each request (docs/leaks.md)."""
+
+    async def get_data(key: Key = None) -> Response:
+        key = key or str(uuid.uuid4())
+        response = await read(key)
+        scenario.on_request(key, bytes(response.body))  # the body is bytes already: no copy
+        return response
+
+    return get_data
 
 
 def _json(body: bytes, cache_status: str) -> Response:

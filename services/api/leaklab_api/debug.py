@@ -7,8 +7,7 @@ endpoints publicly: they reveal source paths and lines, and a snapshot costs CPU
 from __future__ import annotations
 
 import linecache
-import sys
-import sysconfig
+import os
 import threading
 import time
 import tracemalloc
@@ -23,6 +22,9 @@ from prometheus_client import CollectorRegistry
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
+from . import allocations
+from .allocations import SiteNamer, Sizes
+from .cgroup import MemoryCgroup
 from .settings import Settings
 
 TOP_SITES_METRIC = 10  # label values exported to Prometheus: a bounded set
@@ -31,10 +33,8 @@ HOW_TO_START = (
     "tracemalloc is off: start it with POST /debug/memory/start, or restart the API with "
     "LEAKLAB_TRACEMALLOC=1 (leaklab api --tracemalloc)"
 )
-# tracemalloc's, linecache's and our own bookkeeping (the baseline is a dict this module builds)
-_IGNORED_FILES = frozenset({tracemalloc.__file__, linecache.__file__, __file__, "<unknown>"})
-
-Sizes = dict[tuple[str, int], tuple[int, int]]  # (file, line) -> (bytes, blocks)
+# tracemalloc's, linecache's and our own bookkeeping (the baseline is a dict allocations.py builds)
+_IGNORED_FILES = frozenset({tracemalloc.__file__, linecache.__file__, __file__, allocations.__file__, "<unknown>"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,16 +47,45 @@ class Site:
     count: int
     growth_bytes: int
     share: float
+    caller: str | None  # for a site in a library: the first frame in our code that led to it
+
+
+@dataclass(frozen=True, slots=True)
+class Footprint:
+    """How much memory there is, by who can see it: traced by Python's allocator, resident, the cgroup's."""
+
+    traced_bytes: int
+    rss_bytes: int | None
+    cgroup_memory_bytes: int | None
+
+    @classmethod
+    def now(cls, cgroup: MemoryCgroup | None) -> Footprint:
+        memory = cgroup.read() if cgroup else None
+        return cls(
+            tracemalloc.get_traced_memory()[0] if tracemalloc.is_tracing() else 0,
+            _rss_bytes(),
+            memory.usage_bytes if memory else None,
+        )
+
+
+def _rss_bytes() -> int | None:
+    try:
+        resident_pages = int(Path("/proc/self/statm").read_text().split()[1])
+    except (OSError, IndexError, ValueError):
+        return None
+    return resident_pages * os.sysconf("SC_PAGE_SIZE")
 
 
 class AllocationTracker:
     """Compares tracemalloc snapshots with a baseline and names the lines that grew."""
 
-    def __init__(self, frames: int) -> None:
+    def __init__(self, frames: int, cgroup: MemoryCgroup | None = None) -> None:
         self.frames = frames
+        self.cgroup = cgroup
         self._baseline: Sizes | None = None
+        self._baseline_footprint: Footprint | None = None
         self._lock = threading.Lock()
-        self._roots = _path_roots()
+        self._namer = SiteNamer(_IGNORED_FILES)
         self._cached: tuple[float, int, list[Site]] = (0.0, 0, [])
 
     @property
@@ -74,34 +103,55 @@ class AllocationTracker:
         tracemalloc.stop()
         with self._lock:
             self._baseline = None
+            self._baseline_footprint = None
             self._cached = (0.0, 0, [])
 
     def set_baseline(self) -> None:
         with self._lock:
-            self._baseline = _sizes_by_line()
-            self._cached = (0.0, 0, [])
+            self._set_baseline()
+
+    def _set_baseline(self) -> None:
+        self._baseline = self._namer.snapshot()[0]
+        self._baseline_footprint = Footprint.now(self.cgroup)
+        self._cached = (0.0, 0, [])
+
+    def footprint(self) -> dict[str, int | None]:
+        """Traced, resident and cgroup memory now, and their growth since the baseline.
+
+        Traced growth that explains most of the RSS growth is a leak of Python objects; RSS growth
+        that traced memory does not follow is native memory, which tracemalloc cannot see.
+        """
+        now = Footprint.now(self.cgroup)
+        base = self._baseline_footprint
+        result: dict[str, int | None] = asdict(now)
+        for field in ("traced_bytes", "rss_bytes", "cgroup_memory_bytes"):
+            before, after = getattr(base, field, None), getattr(now, field)
+            grown = after - before if before is not None and after is not None else None
+            result[field.replace("_bytes", "_growth_bytes")] = grown
+        return result
 
     def top_sites(self, limit: int) -> tuple[int, list[Site]]:
         """Traced bytes now and the ``limit`` sites that grew most since the baseline."""
         with self._lock:
             if self._baseline is None:
-                self._baseline = _sizes_by_line()
-            baseline = self._baseline
-            now = _sizes_by_line()
+                self._set_baseline()
+            baseline = self._baseline or {}
+            now, callers = self._namer.snapshot()
         growth = {key: size - baseline.get(key, (0, 0))[0] for key, (size, _) in now.items()}
         growth_total = sum(g for g in growth.values() if g > 0)
         sites = []
         for key in sorted(growth, key=growth.__getitem__, reverse=True)[:limit]:
-            filename, lineno = key
             size, count = now[key]
+            caller = callers.get(key)
             sites.append(
                 Site(
-                    site=f"{self._relative(filename)}:{lineno}",
-                    line=linecache.getline(filename, lineno).strip(),
+                    site=self._namer.site(key),
+                    line=self._namer.source(key),
                     bytes=size,
                     count=count,
                     growth_bytes=growth[key],
                     share=round(growth[key] / growth_total, 6) if growth_total and growth[key] > 0 else 0.0,
+                    caller=f"{self._namer.site(caller)} {self._namer.source(caller)}" if caller else None,
                 )
             )
         return tracemalloc.get_traced_memory()[0], sites
@@ -113,34 +163,6 @@ class AllocationTracker:
             traced, sites = self.top_sites(TOP_SITES_METRIC)
             self._cached = (time.monotonic(), traced, sites)
         return traced, sites
-
-    def _relative(self, filename: str) -> str:
-        path = Path(filename)
-        for root, prefix in self._roots:
-            if path.is_relative_to(root):
-                return prefix + path.relative_to(root).as_posix()
-        return filename
-
-
-def _sizes_by_line() -> Sizes:
-    """Live traced memory grouped by the allocating line (tracemalloc's own grouping, done once)."""
-    sizes: Sizes = {}
-    for stat in tracemalloc.take_snapshot().statistics("lineno"):
-        frame = stat.traceback[0]
-        if frame.filename not in _IGNORED_FILES and not frame.filename.startswith("<frozen importlib"):
-            sizes[(frame.filename, frame.lineno)] = (stat.size, stat.count)
-    return sizes
-
-
-def _path_roots() -> list[tuple[Path, str]]:
-    """Project-relative paths for our code, ``site-packages/`` and ``stdlib/`` for the rest."""
-    package_dir = Path(__file__).resolve().parent
-    project = next((p for p in package_dir.parents if (p / "pyproject.toml").exists()), package_dir.parent)
-    roots = []  # most specific first: a virtualenv often lives inside the project
-    for key, prefix in (("purelib", "site-packages/"), ("platlib", "site-packages/"), ("stdlib", "stdlib/")):
-        roots.append((Path(sysconfig.get_paths()[key]), prefix))
-    roots += [(project, ""), (Path(sys.prefix), "python/")]
-    return roots
 
 
 class AllocationCollector(Collector):
@@ -158,8 +180,13 @@ class AllocationCollector(Collector):
         yield tracing
         if not self.tracker.tracing:
             return
-        traced, sites = self.tracker.recent_top_sites()
-        yield GaugeMetricFamily("leaklab_tracemalloc_traced_bytes", "Memory tracemalloc traces now.", value=traced)
+        # read at scrape time (cheap), so "RSS grows but traced memory does not" shows at every scrape
+        yield GaugeMetricFamily(
+            "leaklab_tracemalloc_traced_bytes",
+            "Memory Python's allocator traces now (tracemalloc); RSS growth it does not follow is native memory.",
+            value=tracemalloc.get_traced_memory()[0],
+        )
+        _, sites = self.tracker.recent_top_sites()
         growth = GaugeMetricFamily(
             "leaklab_alloc_site_growth_bytes",
             "Growth since the baseline of the top allocation sites (top 10 by growth).",
@@ -185,9 +212,11 @@ def debug_router(tracker: AllocationTracker) -> APIRouter:
     @router.get("/memory", summary="Top allocation sites by growth since the baseline")
     def memory(limit: Annotated[int, Query(ge=1, le=100)] = 10) -> JSONResponse:
         if not tracker.tracing:
-            return JSONResponse({"tracing": False, "message": HOW_TO_START, "traced_bytes": 0, "sites": []})
-        traced, sites = tracker.top_sites(limit)
-        return JSONResponse({"tracing": True, "traced_bytes": traced, "sites": [asdict(s) for s in sites]})
+            return JSONResponse(
+                {"tracing": False, "message": HOW_TO_START, "traced_bytes": 0, "sites": [], **tracker.footprint()}
+            )
+        _, sites = tracker.top_sites(limit)
+        return JSONResponse({"tracing": True, **tracker.footprint(), "sites": [asdict(s) for s in sites]})
 
     @router.post("/memory/baseline", summary="Measure growth from now on")
     def baseline() -> JSONResponse:
@@ -209,9 +238,11 @@ def debug_router(tracker: AllocationTracker) -> APIRouter:
     return router
 
 
-def enable_debug(settings: Settings, registry: CollectorRegistry) -> tuple[APIRouter, AllocationTracker]:
+def enable_debug(
+    settings: Settings, registry: CollectorRegistry, cgroup: MemoryCgroup | None = None
+) -> tuple[APIRouter, AllocationTracker]:
     """The router and tracker for ``/debug``; starts tracing now when ``LEAKLAB_TRACEMALLOC`` is set."""
-    tracker = AllocationTracker(settings.tracemalloc_frames)
+    tracker = AllocationTracker(settings.tracemalloc_frames, cgroup)
     if settings.tracemalloc:
         tracker.start()
     registry.register(AllocationCollector(tracker))

@@ -7,7 +7,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from .settings import CacheMode, Settings, SettingsError, load_settings
+from .settings import CacheMode, ScenarioName, Settings, SettingsError, load_settings
 
 
 def build_parser(prog: str = "leaklab api") -> argparse.ArgumentParser:
@@ -17,6 +17,18 @@ def build_parser(prog: str = "leaklab api") -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--mode", dest="cache_mode", choices=[m.value for m in CacheMode], help="cache mode (LEAKLAB_CACHE_MODE)"
+    )
+    parser.add_argument(
+        "--scenario",
+        choices=[s.value for s in ScenarioName],
+        help="which leak runs: cache (the story, default) or a catalogue scenario (LEAKLAB_SCENARIO)",
+    )
+    parser.add_argument(
+        "--fixed",
+        dest="scenario_fixed",
+        action="store_true",
+        default=None,
+        help="run the catalogue scenario with its fix applied (LEAKLAB_SCENARIO_FIXED)",
     )
     parser.add_argument("--host", help="bind address (LEAKLAB_HOST, default 127.0.0.1)")
     parser.add_argument("--port", help="port (LEAKLAB_PORT, default 8000)")
@@ -50,13 +62,19 @@ def main(argv: Sequence[str] | None = None, prog: str = "leaklab api") -> int:
     from .app import create_app
 
     print(
-        f"leaklab api: mode={settings.cache_mode.value} on http://{settings.host}:{settings.port}"
+        f"leaklab api: mode={settings.cache_mode.value}{_scenario_words(settings)} on http://{settings.host}:{settings.port}"
         + (" (debug endpoints on)" if settings.debug_enabled else ""),
         file=sys.stderr,
         flush=True,
     )
     uvicorn.run(create_app(settings), **uvicorn_options(settings))
     return 0
+
+
+def _scenario_words(settings: Settings) -> str:
+    if settings.scenario is ScenarioName.CACHE:
+        return ""
+    return f" scenario={settings.scenario.value}" + (" (fixed)" if settings.scenario_fixed else " (leaky)")
 
 
 def uvicorn_options(settings: Settings) -> dict[str, Any]:

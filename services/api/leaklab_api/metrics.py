@@ -46,15 +46,23 @@ class CacheCounters:
 class StateCollector(Collector):
     """Gauges computed at scrape time from the last cache stats and the memory cgroup."""
 
-    def __init__(self, mode: str, version: str, cgroup: MemoryCgroup | None) -> None:
+    def __init__(
+        self, mode: str, version: str, cgroup: MemoryCgroup | None, *, scenario: str = "cache", fixed: bool = False
+    ) -> None:
         self.mode = mode
         self.version = version
+        self.scenario = scenario
+        self.fixed = fixed
         self.cgroup = cgroup
         self.cache_stats = CacheStats(0, 0, 0, 0, 0)
 
     def collect(self) -> Iterator[Metric]:
-        info = GaugeMetricFamily("leaklab_info", "Which cache mode runs.", labels=["mode", "version"])
-        info.add_metric([self.mode, self.version], 1)
+        info = GaugeMetricFamily(
+            "leaklab_info",
+            "Which cache mode and leak scenario run (fixed: the scenario's fix is applied).",
+            labels=["mode", "version", "scenario", "fixed"],
+        )
+        info.add_metric([self.mode, self.version, self.scenario, str(self.fixed).lower()], 1)
         yield info
         s = self.cache_stats
         yield GaugeMetricFamily(

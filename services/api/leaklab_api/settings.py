@@ -19,12 +19,27 @@ class CacheMode(StrEnum):
     REDIS = "redis"
 
 
+class ScenarioName(StrEnum):
+    """Which leak the API runs: the story's cache, or one pattern of the catalogue (docs/leaks.md)."""
+
+    CACHE = "cache"
+    MEMOIZE = "memoize"
+    LISTENERS = "listeners"
+    REQUEST_LOG = "request-log"
+    TASKS = "tasks"
+    EXCEPTIONS = "exceptions"
+    NATIVE = "native"
+    METRIC_LABELS = "metric-labels"
+
+
 class Settings(BaseSettings):
     """Settings of the API service, read from ``LEAKLAB_*`` variables (flags override them)."""
 
     model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="ignore", frozen=True)
 
-    cache_mode: CacheMode = Field(CacheMode.LEAKY, description="leaky, lru or redis")
+    cache_mode: CacheMode = Field(CacheMode.LEAKY, description="leaky, lru or redis (lru for catalogue scenarios)")
+    scenario: ScenarioName = Field(ScenarioName.CACHE, description="cache (the story) or a catalogue scenario")
+    scenario_fixed: bool = Field(False, description="run the catalogue scenario with its fix applied")
     lru_max_entries: int = Field(50, ge=1, le=10_000_000, description="bound of the in-process LRU")
     payload_items: int = Field(10_000, ge=1, le=1_000_000, description='"xxxx" items per payload')
     origin_latency_ms: float = Field(2.0, ge=0, le=10_000, description="simulated database read time on a cache miss")
@@ -34,7 +49,7 @@ class Settings(BaseSettings):
         1.0, gt=0, le=3600, description="how long requests bypass Redis after a failure"
     )
     tracemalloc: bool = Field(False, description="start tracemalloc at start-up (implies debug)")
-    tracemalloc_frames: int = Field(1, ge=1, le=100, description="frames kept per traced allocation")
+    tracemalloc_frames: int = Field(5, ge=1, le=100, description="frames kept per traced allocation")
     debug: bool = Field(False, description="enable the /debug/* endpoints; never expose publicly")
     host: str = Field("127.0.0.1", description="address uvicorn binds")
     port: int = Field(8000, ge=0, le=65535, description="port uvicorn binds")
@@ -44,6 +59,13 @@ class Settings(BaseSettings):
     def _tracemalloc_implies_debug(self) -> Settings:
         if self.tracemalloc and not self.debug:
             object.__setattr__(self, "debug", True)
+        return self
+
+    @model_validator(mode="after")
+    def _scenarios_run_beside_a_bounded_cache(self) -> Settings:
+        # a catalogue scenario must be the only leak: unless a cache mode was chosen, use the LRU
+        if self.scenario is not ScenarioName.CACHE and "cache_mode" not in self.model_fields_set:
+            object.__setattr__(self, "cache_mode", CacheMode.LRU)
         return self
 
     @property
@@ -77,6 +99,8 @@ def describe_errors(exc: ValidationError) -> str:
 def _rule(field: str, message: str) -> str:
     if field == "cache_mode":
         return "must be one of " + ", ".join(m.value for m in CacheMode)
+    if field == "scenario":
+        return "must be one of " + ", ".join(m.value for m in ScenarioName)
     if field == "redis_url":
         return "must be a Redis URL like redis://host:6379/0 (" + message.lower() + ")"
     info = Settings.model_fields.get(field)
