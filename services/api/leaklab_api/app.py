@@ -22,8 +22,9 @@ from .http_metrics import HttpMetrics, HttpMetricsMiddleware
 from .metrics import CacheCounters, StateCollector, new_registry
 from .origin import Origin
 from .scenarios import Scenario, build_scenario
-from .settings import CacheMode, Settings
+from .settings import HIDDEN, CacheMode, Settings
 
+DATA_DOC = "A JSON payload for `key` (a fresh key per request without one), through the cache."
 KEY_PATTERN = r"^[A-Za-z0-9_.:-]+$"
 KEY_MAX_LENGTH = 128
 KEY_RULE = "key must be 1 to 128 characters of [A-Za-z0-9_.:-]"
@@ -49,11 +50,11 @@ def create_app(
     counters = CacheCounters(registry)
     cgroup = MemoryCgroup.find()
     state = StateCollector(
-        settings.cache_mode.value,
+        settings.public_mode,
         __version__,
         cgroup,
-        scenario=settings.scenario.value,
-        fixed=settings.scenario_fixed,
+        scenario=HIDDEN if settings.hide_scenario else settings.scenario.value,
+        fixed=None if settings.hide_scenario else settings.scenario_fixed,
     )
     registry.register(state)
     tracker = None
@@ -104,20 +105,21 @@ def create_app(
 
     # the story's path stays exactly as it is; a catalogue scenario wraps it
     handler = get_data if scenario is None else _beside(get_data, scenario)
-    app.get("/data", response_class=Response, summary="The story's endpoint: a cached payload")(handler)
+    # one description for both: the wrapper's docstring would tell a drill's learner that a scenario runs
+    app.get("/data", response_class=Response, summary="The story's endpoint: a cached payload", description=DATA_DOC)(
+        handler
+    )
 
     @app.get("/healthz", summary="Liveness: the process answers")
     async def healthz() -> JSONResponse:
-        return JSONResponse({"status": "ok", "mode": settings.cache_mode.value})
+        return JSONResponse({"status": "ok", "mode": settings.public_mode})
 
     @app.get("/readyz", summary="Readiness: 503 while the cache backend is unreachable")
     async def readyz() -> JSONResponse:
         if await cache.ready():
-            return JSONResponse({"status": "ready", "mode": settings.cache_mode.value})
+            return JSONResponse({"status": "ready", "mode": settings.public_mode})
         reason = getattr(cache, "last_error", None) or "cache backend unreachable"
-        return JSONResponse(
-            {"status": "unavailable", "mode": settings.cache_mode.value, "reason": reason}, status_code=503
-        )
+        return JSONResponse({"status": "unavailable", "mode": settings.public_mode, "reason": reason}, status_code=503)
 
     @app.get("/metrics", include_in_schema=False)
     async def metrics() -> Response:

@@ -25,7 +25,7 @@ class MetricLabels:
         self.fixed = fixed
         self.lookups = Counter(
             "leaklab_scenario_lookups",
-            "Lookups by handler (the metric-labels scenario).",
+            "Lookups by handler.",
             ["handler"],
             registry=registry,
         )
