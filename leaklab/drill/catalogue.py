@@ -16,6 +16,9 @@ API_PACKAGE = Path(__file__).resolve().parents[2] / "services" / "api" / "leakla
 MARKER = "THE LEAK"
 SCENARIOS = ("cache", "memoize", "listeners", "request-log", "tasks", "exceptions", "native", "metric-labels")
 NATIVE = frozenset({"native"})  # memory from C's malloc: tracemalloc cannot see it
+# Where the kept memory is made, when that is another function of the module than the line that keeps
+# it: the allocation views name this function first, so an answer naming it has found the leak too.
+ALLOCATED_IN = {"memoize": "render_page", "exceptions": "_enrich"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,6 +31,7 @@ class Leak:
     function: str  # qualified: Class.method
     first_line: int  # the function's extent, for answers that name a line of the right function
     last_line: int
+    allocated_in: tuple[str, int, int] | None  # (function, first line, last line), see ALLOCATED_IN
     kind: str  # "python" or "native"
     explanation: str  # the module's docstring
     source: str  # the leaking line's text
@@ -75,6 +79,7 @@ def leak(scenario: str) -> Leak:
         function=function,
         first_line=first,
         last_line=last,
+        allocated_in=_function(tree, ALLOCATED_IN[scenario]) if scenario in ALLOCATED_IN else None,
         kind="native" if scenario in NATIVE else "python",
         explanation=ast.get_docstring(tree) or "",
         source=lines[line - 1].strip(),
@@ -91,3 +96,8 @@ def _enclosing_function(tree: ast.Module, line: int) -> tuple[str, int, int]:
                 if node.lineno <= line <= end:
                     best = (f"{cls.name}.{node.name}" if cls else node.name, node.lineno, end)
     return best
+
+
+def _function(tree: ast.Module, name: str) -> tuple[str, int, int]:
+    node = next(n for n in tree.body if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef) and n.name == name)
+    return name, node.lineno, node.end_lineno or node.lineno

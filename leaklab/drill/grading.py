@@ -53,7 +53,7 @@ def parse(text: str) -> Answer:
 class Grade:
     answer: str
     correct: bool
-    where: str  # "line", "function", "wrong", "malformed"
+    where: str  # "line", "function", "allocation" (where the kept memory is made), "wrong", "malformed"
     kind_correct: bool
     feedback: str
     seconds: float
@@ -72,6 +72,8 @@ def grade(answer: Answer, leak: Leak, *, seconds: float, hints: int) -> Grade:
     notes = {
         "line": f"right line: {leak.path}:{leak.line} in {leak.function}()",
         "function": f"right function: {leak.function}() in {leak.path} (the leaking line is {leak.line})",
+        "allocation": f"right place: the kept memory is made in {leak.allocated_in[0] if leak.allocated_in else '?'}() "
+        f"and kept by {leak.path}:{leak.line} in {leak.function}()",
         "wrong": "wrong place: that is not where the memory is kept",
     }
     feedback = notes[where] + "; " + ("right class" if kind_ok else "wrong class")
@@ -95,9 +97,14 @@ def _where(answer: Answer, leak: Leak) -> str:
             return "wrong"
         if answer.line == leak.line:
             return "line"
-        return "function" if leak.first_line <= answer.line <= leak.last_line else "wrong"
+        if leak.first_line <= answer.line <= leak.last_line:
+            return "function"
+        allocated = leak.allocated_in
+        return "allocation" if allocated and allocated[1] <= answer.line <= allocated[2] else "wrong"
     if answer.path is None or answer.function is None:
         return "wrong"
+    if leak.allocated_in and answer.function == leak.allocated_in[0] and _same_file(answer.path, leak):
+        return "allocation"
     path, function = answer.path, answer.function
     method = leak.function.split(".")[-1]
     cls = leak.function.split(".")[0] if "." in leak.function else None

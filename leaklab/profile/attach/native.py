@@ -23,7 +23,8 @@ def native_callers(capture: Path, limit: int = 5) -> list[dict[str, Any]]:
     counts: Counter[tuple[str, str]] = Counter()
     with FileReader(str(capture)) as reader:
         for record in reader.get_high_watermark_allocation_records(merge_threads=True):
-            native = [function for function, _file, _line in record.native_stack_trace()][:NATIVE_FRAMES_SHOWN]
+            named = [function for function, _file, _line in record.native_stack_trace() if function != "<unknown>"]
+            native = named[:NATIVE_FRAMES_SHOWN]  # stripped libraries leave frames without a name
             python = record.stack_trace(1)
             caller = f"{_relative(python[0][1])}:{python[0][2]} in {python[0][0]}()" if python else "<no Python frame>"
             key = (" <- ".join(native) or "<no native frame>", caller)

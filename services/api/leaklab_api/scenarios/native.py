@@ -1,49 +1,42 @@
-"""Native memory that is never freed: a buffer from C's ``malloc`` (here through ctypes) with no ``free``.
+"""Native memory that is never freed: a C library's resource (an SQLite connection) opened per request, never closed.
 
-Where it turns up: C extensions and bindings (image and XML libraries, database drivers, ML runtimes,
+Where it turns up: C extensions and bindings (database drivers, image and XML libraries, ML runtimes,
 compression), ctypes/cffi code that owns a pointer, or a library that caches in C. Python's allocator
-never sees this memory, so ``tracemalloc``, ``gc`` and ``sys.getsizeof`` all report nothing while RSS
-and the cgroup climb: the signature of a native leak. memray with ``--native`` sees it, because it
-hooks ``malloc`` itself and records the C and Python stacks of each call.
+never sees this memory, so ``tracemalloc``, ``gc`` and ``sys.getsizeof`` all report a small object while
+RSS and the cgroup climb: the signature of a native leak. memray with ``--native`` sees it, because it
+hooks ``malloc`` in every loaded library (here ``sqlite3Malloc`` in libsqlite3) and records the C and
+Python stacks of each call. (A pointer from ``ctypes`` calls libc's ``malloc`` directly, around those
+hooks: memray cannot see that kind, which is why this scenario leaks through a real C library.)
 
-Which line leaks: ``buffer = libc.malloc(size)`` in ``Native.on_request``; the buffer is filled (so its
-pages become resident) and its pointer dropped without ``libc.free(buffer)``.
+Which line leaks: ``db = sqlite3.connect(":memory:")`` in ``Native.on_request``: each request opens a
+scratch database for its response (a few hundred KB of C memory: page cache, schema, the stored page)
+and keeps the connection "for follow-up queries" without ever closing it.
 
-The fix (``fixed``): free what you allocate, on every path (``try``/``finally``), or let an owner
-object free it (a context manager, ``weakref.finalize``); in a third-party library, upgrade or report.
+The fix (``fixed``): close what you open, on every path (``try``/``finally``, ``contextlib.closing``);
+give C resources an owner with a bound or a lifetime (a pool); in a third-party library, upgrade or report.
 """
 
 from __future__ import annotations
 
-import ctypes
-import ctypes.util
+import sqlite3
 
 from prometheus_client import CollectorRegistry
 
 
-def _libc() -> ctypes.CDLL:
-    libc = ctypes.CDLL(ctypes.util.find_library("c") or None)
-    libc.malloc.argtypes = [ctypes.c_size_t]
-    libc.malloc.restype = ctypes.c_void_p
-    libc.free.argtypes = [ctypes.c_void_p]
-    libc.free.restype = None
-    return libc
-
-
 class Native:
-    """Compresses each response through a C buffer (the work itself is elided)."""
+    """Builds each response's report in a scratch in-memory SQLite database (the report itself is elided)."""
 
     def __init__(self, fixed: bool, registry: CollectorRegistry) -> None:
         self.fixed = fixed
-        self.libc = _libc()
+        self.open: dict[str, sqlite3.Connection] = {}
 
     def on_request(self, key: str, body: bytes) -> None:
-        size = len(body)
-        buffer = self.libc.malloc(size)  # THE LEAK (leaky): never freed; tracemalloc cannot see it
-        if not buffer:
-            return  # out of memory: skip the work rather than fail the request
+        db = sqlite3.connect(":memory:", check_same_thread=False)  # THE LEAK (leaky): never closed
         try:
-            ctypes.memmove(buffer, body, size)  # touched, so its pages count in RSS
+            db.execute("create table page (body blob)")
+            db.execute("insert into page values (?)", (body,))  # C memory: tracemalloc sees none of it
         finally:
             if self.fixed:
-                self.libc.free(buffer)
+                db.close()
+            else:
+                self.open[key] = db  # "for follow-up queries": never closed, never removed
