@@ -103,7 +103,12 @@ def investigate(port: int, out: Path, requests: int = 150) -> Finding:
 
 
 def _attach_native(port: int, out: Path, started: float, why: str) -> Finding:
-    argv = [sys.executable, "-m", "leaklab", "attach", "--port", str(port), "--native", "--duration", "4s"]
+    client = Http(port)
+    try:
+        client.json("POST", "/debug/memory/stop")  # tracemalloc has said what it can; it only slows memray
+    finally:
+        client.close()
+    argv = [sys.executable, "-m", "leaklab", "attach", "--port", str(port), "--native", "--duration", "3s"]
     with background_load(port, 2_000):
         done = subprocess.run([*argv, "--out", str(out)], capture_output=True, text=True, timeout=300, check=False)
     if done.returncode != 0:

@@ -23,6 +23,8 @@ RESULTS = Path(__file__).resolve().parents[2] / "reports" / "drills" / "learner-
 # what the lab says in every scenario (a metric's help text explains "native memory")
 GENERIC = re.compile(r"native memory")
 SITE_PATH = re.compile(r"(services/api/)?leaklab_api/(scenarios|cache)/\w+\.py(:\d+)?")
+# and so are the allocating lines' source text: in /metrics labels and in /debug/memory's JSON
+SOURCE_TEXT = re.compile(r'(line="(?:[^"\\]|\\.)*")|("(?:line|caller)":\s*"(?:[^"\\]|\\.)*")')
 
 
 def _secret_words(scenario: str) -> set[str]:
@@ -50,7 +52,7 @@ def _every_get(port: int) -> dict[str, tuple[int, dict[str, str], str]]:
 def _assert_hidden(responses: dict[str, tuple[int, dict[str, str], str]], scenario: str) -> None:
     for where, (status, headers, body) in responses.items():
         text = f"{status} {json.dumps(headers)} {body}"
-        visible = GENERIC.sub("<generic>", SITE_PATH.sub("<site>", text).lower())
+        visible = GENERIC.sub("<generic>", SITE_PATH.sub("<site>", SOURCE_TEXT.sub("<source>", text)).lower())
         for word in _secret_words(scenario):
             assert word not in visible, f"{word!r} shows in {where}"
 

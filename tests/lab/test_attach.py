@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import http.client
 import json
+import re
 import subprocess
 import sys
 import threading
@@ -85,6 +86,29 @@ def test_attach_to_the_running_leaky_api_names_the_cache_write(start_api: ApiFac
     assert cache_write in (tmp_path / "summary.md").read_text()
     # attached, not restarted: the same process keeps serving
     assert api.alive() and api.get("/healthz")[0] == 200
+
+
+@pytest.mark.slow
+def test_attach_with_native_stacks_names_the_c_call_behind_the_native_leak(
+    start_api: ApiFactory, tmp_path: Path
+) -> None:
+    api = start_api("lru", "--scenario", "native", "--origin-latency-ms", "0")
+    native = PROJECT / "services/api/leaklab_api/scenarios/native.py"
+    with steady_load(api.port):
+        done = attach("--port", api.port, "--native", "--duration", "3s", "--out", tmp_path)
+    assert done.returncode == 0, done.stderr
+    summary: dict[str, Any] = json.loads((tmp_path / "summary.json").read_text())
+    top = summary["native_callers"][0]
+    assert "sqlite3Malloc" in top["native"], summary["native_callers"]
+    # the Python line that made the C call: in the scenario's on_request, which tracemalloc cannot see
+    assert re.match(r"services/api/leaklab_api/scenarios/native\.py:(\d+) in on_request\(\)", top["python"]), top
+    line = int(top["python"].split(":")[1].split()[0])
+    assert (
+        "db." in native.read_text().splitlines()[line - 1]
+        or "sqlite3.connect" in native.read_text().splitlines()[line - 1]
+    )
+    assert top["share"] >= 0.3
+    assert f"native: {top['native']}" in done.stdout
 
 
 def _one_line_refusal(done: subprocess.CompletedProcess[str]) -> str:
