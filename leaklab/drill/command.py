@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import os
 import queue
 import random
 import sys
@@ -22,6 +23,7 @@ from .compose_lab import ComposeDrillLab, env_port
 from .conversation import Conversation, hints
 from .lab import DrillLab, DrillLoad
 from .record import Record
+from .remote import remote
 
 PROJECT = Path(__file__).resolve().parents[2]
 REPORTS = PROJECT / "reports" / "drills"
@@ -64,7 +66,7 @@ def build_parser(prog: str) -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None, prog: str = "leaklab drill") -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     if args and args[0] in ("answer", "hint"):
-        return remote(args[0], args[1:], prog)
+        return remote(args[0], args[1:], prog, REPORTS)
     options = build_parser(prog).parse_args(args)
     scenario = options.scenario or random.Random(options.seed).choice(SCENARIOS)
     out: Path = options.out or REPORTS / f"{datetime.now():%Y%m%d-%H%M%S}"
@@ -118,8 +120,9 @@ def run(
 
 def _converse(lab: Lab, record: Record, conversation: Conversation, say: Callable[[str], None]) -> None:
     lines: queue.Queue[str | None] = queue.Queue()
-    threading.Thread(target=_read_stdin, args=(lines,), daemon=True).start()
-    stdin_open, last_status = True, time.monotonic()
+    stdin_open, last_status = _in_foreground(), time.monotonic()
+    if stdin_open:
+        threading.Thread(target=_read_stdin, args=(lines,), daemon=True).start()
     while not conversation.done:
         event = lab.tick()
         if event:
@@ -148,6 +151,16 @@ def _converse(lab: Lab, record: Record, conversation: Conversation, say: Callabl
         if time.monotonic() - last_status >= STATUS_EVERY_S:
             last_status = time.monotonic()
             say(_status(lab, record))
+
+
+def _in_foreground() -> bool:
+    """Whether stdin is ours to read: a pipe, or the terminal while this is its foreground job
+    (a drill started with ``&`` would be stopped by the terminal on its first read: it takes answers
+    from ``leaklab drill answer`` only)."""
+    try:
+        return not os.isatty(0) or os.tcgetpgrp(0) == os.getpgrp()
+    except OSError:
+        return False
 
 
 def _read_stdin(lines: queue.Queue[str | None]) -> None:
@@ -208,26 +221,6 @@ def _compose_urls() -> str:
         f"  Prometheus  http://127.0.0.1:{prometheus}   alerts and every metric\n"
         "  (leaklab attach --compose needs the opt-in override: make lab-attach)"
     )
-
-
-def remote(command: str, args: Sequence[str], prog: str) -> int:
-    """``drill answer WHERE CLASS`` / ``drill hint``: talk to the drill running in another terminal."""
-    parser = argparse.ArgumentParser(
-        prog=f"{prog} {command}",
-        description=f"send a{'n answer' if command == 'answer' else ' hint request'} to the running drill",
-    )
-    if command == "answer":
-        parser.add_argument("answer", nargs="+", help="WHERE CLASS, e.g. scenarios/memoize.py:42 python")
-    parser.add_argument("--dir", type=Path, help="the drill's directory (default: the newest running drill)")
-    options = parser.parse_args(args)
-    try:
-        out = mailbox.find_drill(REPORTS, options.dir)
-        message = {"kind": command, "text": " ".join(getattr(options, "answer", []))}
-        print(mailbox.send(out, message)["reply"])
-    except mailbox.NoDrill as exc:
-        print(f"{prog} {command}: error: {exc}", file=sys.stderr)
-        return 1
-    return 0
 
 
 def _printer() -> Callable[[str], None]:
