@@ -37,7 +37,7 @@ format: $(STAMP)  ## apply ruff's formatting and safe fixes
 # command:Debian package, for everything the tests start for real
 SYSTEM_PACKAGES := redis-server:redis-server promtool:prometheus prometheus:prometheus \
 	prometheus-redis-exporter:prometheus-redis-exporter wrk:wrk node:nodejs npm:npm \
-	gdb:gdb
+	chromium:chromium gdb:gdb
 
 .PHONY: deps
 deps:  ## install the system packages the tests use, when missing (apt-get, as root or with sudo)
@@ -55,6 +55,10 @@ deps:  ## install the system packages the tests use, when missing (apt-get, as r
 .PHONY: test
 test: deps lint  ## system packages, lint, then every test against real redis-server, API, Locust and Prometheus
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+.PHONY: test-quick
+test-quick: lint  ## the inner loop: lint, then the tests not marked slow (no load runs); make test runs all
+	$(BIN)/pytest -m "not slow" $(PYTEST_ARGS)
 
 .PHONY: api
 api: $(STAMP)  ## run the API in the foreground: make api MODE=leaky|lru|redis

@@ -1,7 +1,9 @@
-"""Child processes the lab starts: a ``redis-server`` and a ``leaklab api``, each on a free loopback port.
+"""Child processes: a ``redis-server`` and a ``leaklab api``, each on a free loopback port, and what they share.
 
-Every process started here is ended by its PID (never by name), so a lab run or a test only ever
-stops what it started.
+``Child`` starts any program with its log file; ``wait_until``/``wait_http`` is the one way the lab, the
+profile, the benchmarks and the tests wait for a child to be up. ``require`` names a missing program with
+how to install it; ``rss_bytes`` reads a process's resident memory. Every process started here is ended
+by its PID (never by name), so a lab run or a test only ever stops what it started.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 LOOPBACK = "127.0.0.1"
@@ -55,6 +57,15 @@ def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind((LOOPBACK, 0))
         return int(sock.getsockname()[1])
+
+
+def rss_bytes(pid: int) -> int | None:
+    """Resident memory of ``pid`` (what ``process_resident_memory_bytes`` reports), or None if it is gone."""
+    try:
+        with Path(f"/proc/{pid}/statm").open() as f:
+            return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError):
+        return None
 
 
 def http_get(port: int, path: str, timeout_s: float = 2.0) -> tuple[int, dict[str, str], bytes]:
@@ -119,6 +130,31 @@ class Child:
             + self.log_tail()
         )
 
+    def wait_until(self, ready: Callable[[], bool], timeout_s: float, what: str, interval_s: float = 0.05) -> None:
+        """Poll ``ready()`` until it is true: ``died()`` if the process exits first, ``ChildDied`` on timeout.
+
+        Every "wait until it is up" of the lab, the profile, the benchmarks and the tests goes through here.
+        """
+        deadline = time.monotonic() + timeout_s
+        while True:
+            if not self.alive():
+                raise self.died()
+            if ready():
+                return
+            if time.monotonic() >= deadline:
+                raise ChildDied(f"{self.name} did not {what} within {timeout_s:g}s:\n{self.log_tail()}")
+            time.sleep(interval_s)
+
+    def wait_http(self, port: int, path: str, timeout_s: float = 20.0) -> None:
+        """Wait until ``GET path`` on the loopback ``port`` answers 200 (``wait_until``)."""
+
+        def answers() -> bool:
+            with contextlib.suppress(OSError, http.client.HTTPException):
+                return http_get(port, path, 1.0)[0] == 200
+            return False
+
+        self.wait_until(answers, timeout_s, f"answer 200 on GET {path} (port {port})")
+
 
 class RedisServer(Child):
     """A ``redis-server`` on a free loopback port with a maxmemory bound and no persistence."""
@@ -155,16 +191,13 @@ class RedisServer(Child):
         return f"redis://{LOOPBACK}:{self.port}/0"
 
     def wait_ready(self, timeout_s: float = 10.0) -> None:
-        deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline:
-            if not self.alive():
-                raise self.died()
-            with contextlib.suppress(OSError), socket.create_connection((LOOPBACK, self.port), 0.2) as sock:
-                sock.sendall(b"PING\r\n")
-                if sock.recv(16).startswith(b"+PONG"):
-                    return
-            time.sleep(0.05)
-        raise ChildDied(f"redis-server did not answer on port {self.port} within {timeout_s}s")
+        self.wait_until(self._pong, timeout_s, f"answer PING on port {self.port}")
+
+    def _pong(self) -> bool:
+        with contextlib.suppress(OSError), socket.create_connection((LOOPBACK, self.port), 0.2) as sock:
+            sock.sendall(b"PING\r\n")
+            return sock.recv(16).startswith(b"+PONG")
+        return False
 
 
 def api_argv(mode: str, port: int, extra: Sequence[str] = ()) -> list[str]:
@@ -200,15 +233,7 @@ class ApiServer(Child):
         return f"http://{LOOPBACK}:{self.port}"
 
     def wait_healthy(self, timeout_s: float = 20.0) -> None:
-        deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline:
-            if not self.alive():
-                raise self.died()
-            with contextlib.suppress(OSError, http.client.HTTPException):
-                if http_get(self.port, "/healthz", 0.5)[0] == 200:
-                    return
-            time.sleep(0.05)
-        raise ChildDied(f"{self.name} was not healthy on port {self.port} within {timeout_s}s:\n{self.log_tail()}")
+        self.wait_http(self.port, "/healthz", timeout_s)
 
     def get(self, path: str, timeout_s: float = 5.0) -> tuple[int, dict[str, str], bytes]:
         return http_get(self.port, path, timeout_s)

@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+import redis
 
 from leaklab.procs import ApiServer, MissingBinary, RedisServer, require
 
@@ -49,6 +50,14 @@ def redis_server(tmp_path: Path) -> Iterator[RedisServer]:
     server = RedisServer(tmp_path, maxmemory="16mb")
     yield server
     server.stop()
+
+
+@pytest.fixture
+def redis_client(redis_server: RedisServer) -> Iterator[redis.Redis]:
+    """A redis-py client on ``redis_server``, closed after the test."""
+    client = redis.Redis.from_url(redis_server.url, socket_timeout=5)
+    yield client
+    client.close()
 
 
 ApiFactory = Callable[..., ApiServer]

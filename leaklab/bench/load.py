@@ -105,6 +105,8 @@ def _locust(url: str, *, seconds: float, connections: int, log: Path) -> TimedRe
     if not rows:
         raise LoadError(f"locust wrote no aggregated stats to {stats}")
     row = rows[0]
+    if int(row["Request Count"]) == 0:  # Locust writes N/A percentiles then
+        raise LoadError(f"locust sent no request in {seconds:g}s (a starved machine?); see {log}")
     return TimedResult(
         requests=int(row["Request Count"]),
         errors=int(row["Failure Count"]),

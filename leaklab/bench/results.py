@@ -11,10 +11,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..units import to_mib
 from .servers import SPECS
 from .targets import payload_in_memory_bytes, targets
-
-MB = 1_000_000
 
 
 @dataclass
@@ -71,11 +70,11 @@ def summarise(results: Sequence[RoundResult], order: Sequence[str], *, payload_i
             "rps": med("rps"),
             "p50_ms": med("p50_ms"),
             "p99_ms": med("p99_ms"),
-            "rss_start_mb": med("rss_start_bytes") / MB,
-            "rss_end_mb": med("rss_end_bytes") / MB,
-            "rss_growth_mb": statistics.median((r.rss_end_bytes - r.rss_start_bytes) / MB for r in mine),
+            "rss_start_mib": to_mib(med("rss_start_bytes")),
+            "rss_end_mib": to_mib(med("rss_end_bytes")),
+            "rss_growth_mib": to_mib(statistics.median(r.rss_end_bytes - r.rss_start_bytes for r in mine)),
             "leaked_bytes_per_request": med("leaked_bytes_per_request"),
-            "leaked_mb_per_1k": med("leaked_bytes_per_request") * 1000 / MB,
+            "leaked_mib_per_1k": to_mib(med("leaked_bytes_per_request") * 1000),
             "cpu_ms_per_request": med("cpu_ms_per_request"),
             "x_node_lru": ratio(name, "node-lru"),
             "pct_fastapi_ceiling": _pct(ratio(name, "fastapi-ceiling")),

@@ -20,16 +20,16 @@ from leaklab.scrape import Samples, parse_metrics
 
 from . import load
 from .results import RoundResult
-from .servers import Running, Spec, cpu_seconds, rss_bytes, start
+from .servers import Running, Spec, cpu_seconds, rss_bytes_of, start
 
 
 def run_one(spec: Spec, round_no: int, args: argparse.Namespace, tool: str, log_dir: Path) -> RoundResult:
     running = start(spec, log_dir, redis_maxmemory=args.redis_maxmemory, payload_items=args.payload_items)
     sampler = _RedisSampler(running) if running.redis is not None else None
     try:
-        rss_start = rss_bytes(running.pid)
+        rss_start = rss_bytes_of(running)
         ok, count_errors, _ = load.fixed_count(running.url, requests=args.requests, connections=args.connections)
-        rss_after = rss_bytes(running.pid)
+        rss_after = rss_bytes_of(running)
         scrape_ms, scrape_max_ms, entries = _time_scrapes(running) if spec.kind == "api" else (None, None, None)
         cpu_before = cpu_seconds(running.pid)
         timed = load.timed(
@@ -41,10 +41,10 @@ def run_one(spec: Spec, round_no: int, args: argparse.Namespace, tool: str, log_
             log=log_dir / f"load-{spec.name}-r{round_no + 1}.txt",
         )
         cpu_used = cpu_seconds(running.pid) - cpu_before
-        rss_end = rss_bytes(running.pid)
+        rss_end = rss_bytes_of(running)
         if not running.child.alive():
             raise running.child.died()
-        cache_errors = _scrape(running).value("leaklab_cache_errors_total") if spec.kind == "api" else None
+        cache_errors = _scrape(running).value("leaklab_cache_errors_total", 0.0) if spec.kind == "api" else None
     finally:
         if sampler is not None:
             sampler.stop()
@@ -84,7 +84,7 @@ def _time_scrapes(running: Running, scrapes: int = 20) -> tuple[float, float, fl
         began = time.perf_counter()
         body = _get_metrics(running)
         times.append(1000 * (time.perf_counter() - began))
-    return statistics.median(times), max(times), parse_metrics(body.decode()).value("leaklab_cache_entries")
+    return statistics.median(times), max(times), parse_metrics(body.decode()).value("leaklab_cache_entries", 0.0)
 
 
 def _scrape(running: Running) -> Samples:

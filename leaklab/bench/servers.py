@@ -6,13 +6,12 @@ Each is started fresh on a free loopback port for every round and stopped by its
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from leaklab.procs import ApiServer, Child, ChildDied, MissingBinary, RedisServer, free_port, require
+from leaklab.procs import ApiServer, Child, ChildDied, MissingBinary, RedisServer, free_port, require, rss_bytes
 
 from .ceiling import CEILING_PATH
 
@@ -127,51 +126,22 @@ def start(spec: Spec, log_dir: Path, *, redis_maxmemory: str, payload_items: int
         child = Child(spec.name, argv, log_dir / f"{spec.name}-{port}.log", env)
     running = Running(spec, child, port)
     try:
-        _wait_answering(running)
+        child.wait_http(port, spec.path)
     except Exception:
         child.stop()
         raise
     return running
 
 
-def _wait_answering(running: Running, timeout_s: float = 20.0) -> None:
-    import contextlib
-    import http.client
-    import time
-
-    from leaklab.procs import http_get
-
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if not running.child.alive():
-            raise running.child.died()
-        with contextlib.suppress(OSError, http.client.HTTPException):
-            if http_get(running.port, running.spec.path, 1.0)[0] == 200:
-                return
-        time.sleep(0.05)
-    raise ChildDied(f"{running.spec.name} did not answer on port {running.port} within {timeout_s}s")
-
-
-def rss_bytes(pid: int) -> int:
-    """Resident memory of ``pid`` (VmRSS in /proc/PID/status)."""
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) * 1024
-    return 0
+def rss_bytes_of(running: Running) -> int:
+    """Resident memory of a running contestant; ``ChildDied`` when it is gone."""
+    rss = rss_bytes(running.pid)
+    if rss is None:
+        raise running.child.died()
+    return rss
 
 
 def cpu_seconds(pid: int) -> float:
     """User + system CPU time ``pid`` has used so far (/proc/PID/stat utime + stime)."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def tool_version(argv: list[str]) -> str:
-    if shutil.which(argv[0]) is None:
-        return "not installed"
-    try:
-        out = subprocess.run(argv, capture_output=True, text=True, timeout=10, check=False)
-    except (OSError, subprocess.TimeoutExpired):
-        return "unknown"
-    text = (out.stdout or out.stderr).strip().splitlines()
-    return text[0] if text else "unknown"

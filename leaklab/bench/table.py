@@ -4,16 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from .results import MB, RoundResult
+from ..units import MIB
+from .results import RoundResult
 
 COLUMNS = (
     ("server", "server"),
     ("rps", "req/s"),
     ("p50_ms", "p50 ms"),
     ("p99_ms", "p99 ms"),
-    ("rss_start_mb", "RSS start MB"),
-    ("rss_end_mb", "RSS end MB"),
-    ("leaked_mb_per_1k", "MB leaked /1k req"),
+    ("rss_start_mib", "RSS start MiB"),
+    ("rss_end_mib", "RSS end MiB"),
+    ("leaked_mib_per_1k", "MiB leaked /1k req"),
     ("cpu_ms_per_request", "CPU ms/req"),
     ("x_node_lru", "× node-lru"),
     ("pct_fastapi_ceiling", "% FastAPI ceiling"),
@@ -32,9 +33,9 @@ def _cell(key: str, value: Any) -> str:
         return f"{value:.2f}x"
     if key == "pct_fastapi_ceiling":
         return f"{value:.0f}%"
-    if key in ("rss_start_mb", "rss_end_mb", "p99_ms"):
+    if key in ("rss_start_mib", "rss_end_mib", "p99_ms"):
         return f"{value:,.1f}"
-    if key == "leaked_mb_per_1k":
+    if key == "leaked_mib_per_1k":
         return f"{value:.2f}"
     if key == "cpu_ms_per_request":
         return f"{value:.3f}"
@@ -82,8 +83,8 @@ def print_table(doc: dict[str, Any]) -> None:
 def progress_line(result: RoundResult) -> str:
     line = (
         f"{result.rps:,.0f} req/s, p50 {result.p50_ms:.1f} ms, p99 {result.p99_ms:.1f} ms, "
-        f"CPU {result.cpu_ms_per_request:.3f} ms/req, RSS {result.rss_start_bytes / MB:.0f} -> "
-        f"{result.rss_end_bytes / MB:.0f} MB, {result.leaked_bytes_per_request:,.0f} B/req kept"
+        f"CPU {result.cpu_ms_per_request:.3f} ms/req, RSS {result.rss_start_bytes / MIB:.0f} -> "
+        f"{result.rss_end_bytes / MIB:.0f} MiB, {result.leaked_bytes_per_request:,.0f} B/req kept"
     )
     if result.metrics_scrape_ms is not None:
         line += f", /metrics {result.metrics_scrape_ms:.2f} ms"

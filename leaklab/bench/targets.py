@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from typing import Any
 
-MB = 1_000_000
+from ..units import MIB
 
 
 def payload_in_memory_bytes(payload_items: int) -> int:
@@ -57,12 +57,12 @@ def targets(rows: dict[str, dict[str, Any]], ratio: Any, payload_bytes: int) -> 
         )
     for mode in ("lru", "redis"):
         if mode in rows:
-            growth = rows[mode]["rss_growth_mb"]
+            growth = rows[mode]["rss_growth_mib"]
             add(
-                f"{mode}: API memory growth over the run <= 64 MB",
+                f"{mode}: API memory growth over the run <= 64 MiB",
                 growth,
                 growth <= 64,
-                f"{growth:+.1f} MB (end {rows[mode]['rss_end_mb']:.0f} MB)",
+                f"{growth:+.1f} MiB (end {rows[mode]['rss_end_mib']:.0f} MiB)",
             )
     if "redis" in rows and "redis_maxmemory_bytes" in rows["redis"]:
         r = rows["redis"]
@@ -72,7 +72,7 @@ def targets(rows: dict[str, dict[str, Any]], ratio: Any, payload_bytes: int) -> 
             "Redis used_memory <= maxmemory + one entry",
             float(over),
             over <= entry,
-            f"peak {r['redis_max_used_memory_bytes'] / MB:.2f} MB, {over:+,} B vs maxmemory (entry {entry:,} B)",
+            f"peak {r['redis_max_used_memory_bytes'] / MIB:.2f} MiB, {over:+,} B vs maxmemory (entry {entry:,} B)",
         )
     scrapes = {
         m: rows[m]["metrics_scrape_ms"] for m in ("leaky", "lru", "redis") if "metrics_scrape_ms" in rows.get(m, {})

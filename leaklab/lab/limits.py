@@ -17,21 +17,15 @@ import threading
 import time
 from pathlib import Path
 
-CGROUP_ROOT = Path("/sys/fs/cgroup")
+from leaklab_api.cgroup import CGROUP_ROOT, PROC_SELF_CGROUP, MemoryCgroup, own_groups
+
+from ..procs import rss_bytes
+
 MECHANISMS = ("auto", "cgroup", "systemd", "watchdog")
 
 
 class LimitError(RuntimeError):
     """The requested mechanism cannot enforce a limit on this machine."""
-
-
-def rss_bytes(pid: int) -> int | None:
-    """Resident memory of ``pid`` (what ``process_resident_memory_bytes`` reports), or None if it is gone."""
-    try:
-        with Path(f"/proc/{pid}/statm").open() as f:
-            return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
-    except (OSError, ValueError, IndexError):
-        return None
 
 
 class MemoryLimit:
@@ -68,21 +62,25 @@ class CgroupLimit(MemoryLimit):
         super().__init__(limit_bytes)
         self.path = path
         self.version = version
+        self.group = MemoryCgroup(path, version)  # the service's reader of a group's files
         self.name = f"cgroup-v{version}"
         self.where = str(path)
         files = "memory.limit_in_bytes" if version == 1 else "memory.max"
         self.description = f"the kernel's OOM killer, in a memory cgroup of its own (cgroup v{version}, {files})"
 
     @classmethod
-    def create(cls, limit_bytes: int, tag: str) -> CgroupLimit:
-        own = _own_groups()
+    def create(
+        cls, limit_bytes: int, tag: str, *, root: Path = CGROUP_ROOT, proc_cgroup: Path = PROC_SELF_CGROUP
+    ) -> CgroupLimit:
+        """A new group under this process's own one (``proc_cgroup``) in the hierarchy mounted at ``root``."""
+        own = own_groups(proc_cgroup)
         v1 = own.get("memory")
         name = f"leaklab-{os.getpid()}-{tag}"
-        if v1 is not None and (CGROUP_ROOT / "memory").is_dir():
-            return cls._create_v1(limit_bytes, CGROUP_ROOT / "memory" / v1.lstrip("/") / name)
+        if v1 is not None and (root / "memory").is_dir():
+            return cls._create_v1(limit_bytes, root / "memory" / v1.lstrip("/") / name)
         v2 = own.get("")
-        if v2 is not None and (CGROUP_ROOT / "cgroup.controllers").exists():
-            return cls._create_v2(limit_bytes, CGROUP_ROOT / v2.lstrip("/"), name)
+        if v2 is not None and (root / "cgroup.controllers").exists():
+            return cls._create_v2(limit_bytes, root / v2.lstrip("/"), name)
         raise LimitError("no writable memory cgroup (cgroup v1 memory controller or cgroup v2) was found")
 
     @classmethod
@@ -126,19 +124,12 @@ class CgroupLimit(MemoryLimit):
         return ["/bin/sh", "-c", 'echo $$ > "$0" && exec "$@"', str(self.path / "cgroup.procs")]
 
     def usage_bytes(self) -> int | None:
-        name = "memory.usage_in_bytes" if self.version == 1 else "memory.current"
-        with contextlib.suppress(OSError, ValueError):
-            return int((self.path / name).read_text())
-        return None
+        memory = self.group.read()
+        return memory.usage_bytes if memory else None
 
     def oom_kills(self) -> int | None:
-        name = "memory.oom_control" if self.version == 1 else "memory.events"
-        with contextlib.suppress(OSError, ValueError):
-            for line in (self.path / name).read_text().splitlines():
-                key, _, value = line.partition(" ")
-                if key == "oom_kill":
-                    return int(value)
-        return None
+        memory = self.group.read()
+        return memory.oom_kills if memory else None
 
     def close(self) -> None:
         _rmdir(self.path)
@@ -153,7 +144,7 @@ class SystemdScopeLimit(MemoryLimit):
         super().__init__(limit_bytes)
         self.command = [systemd_run, *(["--user"] if user else []), "--scope", "--quiet", "--collect"]
         self.description = f"kernel OOM killer, {' '.join(self.command[:2])} --scope -p MemoryMax={limit_bytes}"
-        self._group: Path | None = None
+        self._group: MemoryCgroup | None = None
 
     @classmethod
     def create(cls, limit_bytes: int) -> SystemdScopeLimit:
@@ -171,14 +162,11 @@ class SystemdScopeLimit(MemoryLimit):
         return [*self.command, "-p", f"MemoryMax={self.limit_bytes}", "-p", "MemorySwapMax=0", "--"]
 
     def attach(self, pid: int) -> None:
-        with contextlib.suppress(OSError, StopIteration):
-            line = next(x for x in Path(f"/proc/{pid}/cgroup").read_text().splitlines() if x.startswith("0::"))
-            self._group = CGROUP_ROOT / line[3:].lstrip("/")
+        self._group = MemoryCgroup.find(Path(f"/proc/{pid}/cgroup"))
 
     def usage_bytes(self) -> int | None:
-        with contextlib.suppress(OSError, ValueError, TypeError):
-            return int((self._group / "memory.current").read_text())  # type: ignore[operator]
-        return None
+        memory = self._group.read() if self._group else None
+        return memory.usage_bytes if memory else None
 
 
 class WatchdogLimit(MemoryLimit):
@@ -238,17 +226,6 @@ def choose(limit_bytes: int, tag: str, mechanism: str = "auto") -> tuple[MemoryL
                 raise LimitError(str(exc)) from None
             notes.append(f"systemd-run: {exc}")
     return WatchdogLimit(limit_bytes), notes
-
-
-def _own_groups(proc_cgroup: Path = Path("/proc/self/cgroup")) -> dict[str, str]:
-    """Controller (``""`` for v2) -> this process's group path."""
-    groups: dict[str, str] = {}
-    with contextlib.suppress(OSError):
-        for line in proc_cgroup.read_text().splitlines():
-            _, controllers, path = line.split(":", 2)
-            for controller in controllers.split(",") if controllers else [""]:
-                groups[controller] = path
-    return groups
 
 
 def _rmdir(path: Path) -> None:

@@ -14,10 +14,9 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskID, TextColumn
 from rich.table import Table
 
+from ..units import MIB
 from .result import ModeResult
 from .sampler import Sample
-
-MB = 1024 * 1024
 
 
 class LiveDisplay:
@@ -72,11 +71,11 @@ class LiveDisplay:
 
 
 def _status(result: ModeResult, s: Sample) -> str:
-    mem = f"{s.rss_bytes / MB:4.0f}" if s.rss_bytes else "down"
+    mem = f"{s.rss_bytes / MIB:4.0f}" if s.rss_bytes else "down"
     up = "" if s.api_up else " [red](API down)[/]"
     entries = f"{s.cache_entries:,.0f}" if s.cache_entries is not None else "–"
     return (
-        f"{mem}/{s.limit_bytes / MB:.0f} MB{up} {s.rps or 0:4.0f} req/s {s.failures_total or 0:>5,} failed "
+        f"{mem}/{s.limit_bytes / MIB:.0f} MiB{up} {s.rps or 0:4.0f} req/s {s.failures_total or 0:>5,} failed "
         f"{s.oom_kills} OOM  {entries} entries" + (" [magenta]tracing[/]" if s.tracing else "")
     )
 
@@ -91,21 +90,21 @@ def verdict_table(modes: dict[str, Any]) -> Table:
     table = Table(
         title="leaklab verdict",
         title_justify="left",
-        caption="memory: the API's RSS at start → peak → end, MB; failed: requests Locust saw fail",
+        caption="memory: the API's RSS at start → peak → end, MiB; failed: requests Locust saw fail",
         caption_justify="left",
         box=box.SIMPLE_HEAD,
         pad_edge=False,
     )
-    for column in ("mode", "verdict", "MB/min", "memory", "OOM kills", "requests", "failed", "p95 ms"):
+    for column in ("mode", "verdict", "MiB/min", "memory", "OOM kills", "requests", "failed", "p95 ms"):
         table.add_column(column, justify="left" if column in ("mode", "verdict") else "right", no_wrap=True)
     for mode, m in modes.items():
         colour = "red" if m["verdict"] == "leaking" else "green"
-        rate = m.get("leak_rate_mb_per_min")
+        rate = m.get("leak_rate_mib_per_min")
         table.add_row(
             mode,
             f"[bold {colour}]{m['verdict']}[/]",
             "–" if rate is None else f"{rate:,.1f}",
-            f"{_f(m.get('rss_start_mb'))}→{_f(m.get('rss_peak_mb'))}→{_f(m.get('rss_end_mb'))}",
+            f"{_f(m.get('rss_start_mib'))}→{_f(m.get('rss_peak_mib'))}→{_f(m.get('rss_end_mib'))}",
             str(m.get("oom_kills", 0)),
             f"{m.get('requests') or 0:,}",
             f"{m.get('failures') or 0:,}",

@@ -12,18 +12,19 @@ from pathlib import Path
 from typing import Any
 
 from ..args import duration, number, parse_size
+from ..units import MIB, mib
 from .limits import MECHANISMS
 from .load import LOCUSTFILE, LoadOptions
 
 MODES = ("leaky", "lru", "redis")
 USER_CLASSES = ("StoryUser", "RealisticUser")
-MIN_LIMIT = 64 * 1024 * 1024
+MIN_LIMIT = 64 * MIB
 
 
 def memory_limit(text: str) -> int:
     size = parse_size(text)
     if size < MIN_LIMIT:
-        raise argparse.ArgumentTypeError(f"--mem-limit {text!r} is below 64M: the API alone needs about 60 MB")
+        raise argparse.ArgumentTypeError(f"--mem-limit {text!r} is below 64M: the API alone needs about 60 MiB")
     return size
 
 
@@ -96,7 +97,7 @@ def settings_of(opts: LabOptions, modes: Sequence[str], argv: Sequence[str]) -> 
     return {
         "modes": list(modes),
         "load": load,
-        "mem_limit": f"{opts.mem_limit_bytes / 1024 / 1024:.0f} MiB",
+        "mem_limit": mib(opts.mem_limit_bytes, 0),
         "mem_limit_bytes": opts.mem_limit_bytes,
         "limit_mechanism_requested": opts.mechanism,
         "redis_maxmemory": opts.redis_maxmemory,

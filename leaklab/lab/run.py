@@ -16,6 +16,7 @@ from types import FrameType
 from typing import Any
 
 from ..procs import MissingBinary, require
+from ..units import mib
 from .limits import LimitError, choose
 from .live import LiveDisplay, verdict_table
 from .options import MODES, LabOptions, add_lab_options, lab_options, settings_of
@@ -72,7 +73,7 @@ def execute(
         if result.mode not in announced:
             announced.add(result.mode)
             where = f" [dim]{result.limit_where}[/]" if result.limit_where else ""
-            limit = f"{opts.mem_limit_bytes / 1024 / 1024:.0f} MiB"
+            limit = mib(opts.mem_limit_bytes, 0)
             display.note(f"[bold]{result.mode}[/]: memory limit {limit} enforced by {result.limit_description}{where}")
             for note in result.limit_notes:
                 display.note(f"  [dim](not used: {note})[/]")

@@ -14,8 +14,9 @@ import time
 from dataclasses import dataclass, fields
 from typing import Any
 
+from ..procs import rss_bytes
 from ..scrape import Samples, scrape
-from .limits import MemoryLimit, rss_bytes
+from .limits import MemoryLimit
 from .load import Locust
 
 COUNTERS = ("hits", "misses", "evictions", "errors")
@@ -120,17 +121,17 @@ class Sampler:
 
     def _from_metrics(self, s: Sample, m: Samples) -> None:
         s.api_up = 1
-        s.cache_entries = m.value("leaklab_cache_entries")
-        s.cache_bytes = m.value("leaklab_cache_bytes")
+        s.cache_entries = m.value("leaklab_cache_entries", 0.0)
+        s.cache_bytes = m.value("leaklab_cache_bytes", 0.0)
         s.cache_limit_entries = m.get("leaklab_cache_limit_entries")
-        s.hits_total = self.totals.update("hits", m.value("leaklab_cache_hits_total"))
-        s.misses_total = self.totals.update("misses", m.value("leaklab_cache_misses_total"))
-        s.evictions_total = self.totals.update("evictions", m.value("leaklab_cache_evictions_total"))
-        s.errors_total = self.totals.update("errors", m.value("leaklab_cache_errors_total"))
+        s.hits_total = self.totals.update("hits", m.value("leaklab_cache_hits_total", 0.0))
+        s.misses_total = self.totals.update("misses", m.value("leaklab_cache_misses_total", 0.0))
+        s.evictions_total = self.totals.update("evictions", m.value("leaklab_cache_evictions_total", 0.0))
+        s.errors_total = self.totals.update("errors", m.value("leaklab_cache_errors_total", 0.0))
         s.api_cgroup_bytes = m.get("leaklab_cgroup_memory_bytes")
         s.api_cgroup_limit_bytes = m.get("leaklab_cgroup_memory_limit_bytes")
         if s.rss_bytes is None:
-            s.rss_bytes = int(m.value("process_resident_memory_bytes")) or None
+            s.rss_bytes = int(m.value("process_resident_memory_bytes", 0.0)) or None
 
     def close(self) -> None:
         if self._redis is not None:

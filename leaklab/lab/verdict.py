@@ -14,27 +14,27 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from ..units import to_mib
 from .sampler import Sample
 
-MB = 1024 * 1024
 FIT_FROM = 0.4  # fit over the run after this fraction of its duration
-MIN_RATE_MB_PER_MIN = 2.0
+MIN_RATE_MIB_PER_MIN = 2.0
 MIN_R2 = 0.6
-MIN_GROWTH_MB = 3.0
+MIN_GROWTH_MIB = 3.0
 AFTER_TRACING_S = 1.5  # samples this soon after a tracemalloc window are left out
 WARMUP_S = 2.0  # start-up and the first cache fill are never part of the fit
 
 THRESHOLDS: dict[str, Any] = {
     "fit_from_fraction_of_run": FIT_FROM,
-    "min_leak_rate_mb_per_min": MIN_RATE_MB_PER_MIN,
+    "min_leak_rate_mib_per_min": MIN_RATE_MIB_PER_MIN,
     "min_r2": MIN_R2,
-    "min_growth_mb": MIN_GROWTH_MB,
+    "min_growth_mib": MIN_GROWTH_MIB,
     "fit_starts_after_tracing_s": AFTER_TRACING_S,
     "fit_skips_first_s": WARMUP_S,
     "rule": (
         "leaking if the API was OOM-killed, or if over the later part of the run resident memory rose by at "
-        f"least {MIN_RATE_MB_PER_MIN} MB/min with a linear fit R² of at least {MIN_R2} and a fitted growth "
-        f"of at least {MIN_GROWTH_MB} MB; bounded otherwise. The fit leaves out the tracemalloc window (and "
+        f"least {MIN_RATE_MIB_PER_MIN} MiB/min with a linear fit R² of at least {MIN_R2} and a fitted growth "
+        f"of at least {MIN_GROWTH_MIB} MiB; bounded otherwise. The fit leaves out the tracemalloc window (and "
         f"{AFTER_TRACING_S:g} s after it): tracing allocations costs memory of its own. If the later part of the "
         f"run has too few samples left, the whole run is used, except its first {WARMUP_S:g} s"
     ),
@@ -43,9 +43,9 @@ THRESHOLDS: dict[str, Any] = {
 
 @dataclass(frozen=True, slots=True)
 class Fit:
-    rate_mb_per_min: float
+    rate_mib_per_min: float
     r2: float
-    growth_mb: float
+    growth_mib: float
     points: int
     from_s: float
     to_s: float
@@ -65,13 +65,13 @@ def fit_memory(samples: Sequence[Sample]) -> Fit | None:
             continue
         if s.tracing:
             tracing = True
-            every.append((s.t_s, s.rss_bytes / MB, (s.api_pid, phase)))
+            every.append((s.t_s, to_mib(s.rss_bytes), (s.api_pid, phase)))
             continue
         if tracing:
             tracing, phase, trace_end = False, phase + 1, s.t_s
-        every.append((s.t_s, s.rss_bytes / MB, (s.api_pid, phase)))
+        every.append((s.t_s, to_mib(s.rss_bytes), (s.api_pid, phase)))
         if trace_end is None or s.t_s >= trace_end + AFTER_TRACING_S:
-            points.append((s.t_s, s.rss_bytes / MB, (s.api_pid, phase)))
+            points.append((s.t_s, to_mib(s.rss_bytes), (s.api_pid, phase)))
     start = samples[-1].t_s * FIT_FROM if samples else 0.0
     segments: list[list[tuple[float, float]]] = []
     # the later part without tracing; else the whole run without tracing; else every sample (a very short
@@ -91,13 +91,13 @@ def fit_memory(samples: Sequence[Sample]) -> Fit | None:
         syy += sum((y - my) ** 2 for _, y in seg)
     if sxx == 0:
         return None
-    slope = sxy / sxx  # MB per second
+    slope = sxy / sxx  # MiB per second
     r2 = (sxy * sxy) / (sxx * syy) if syy > 0 else 0.0
     span = sum(seg[-1][0] - seg[0][0] for seg in segments)
     return Fit(
-        rate_mb_per_min=round(slope * 60, 3),
+        rate_mib_per_min=round(slope * 60, 3),
         r2=round(r2, 4),
-        growth_mb=round(slope * span, 2),
+        growth_mib=round(slope * span, 2),
         points=sum(len(seg) for seg in segments),
         from_s=round(segments[0][0][0], 1),
         to_s=round(segments[-1][-1][0], 1),
@@ -117,14 +117,14 @@ def _segments(points: Sequence[tuple[float, float, tuple[int, int]]]) -> list[li
 
 def analyse(samples: Sequence[Sample], oom_kills: int) -> dict[str, Any]:
     """The sample-derived part of a mode's summary: verdict, fit, memory, cache and Redis figures."""
-    rss = [s.rss_bytes / MB for s in samples if s.rss_bytes]
-    cgroup = [s.cgroup_bytes / MB for s in samples if s.cgroup_bytes]
+    rss = [to_mib(s.rss_bytes) for s in samples if s.rss_bytes]
+    cgroup = [to_mib(s.cgroup_bytes) for s in samples if s.cgroup_bytes]
     fit = fit_memory(samples)
     leaking = oom_kills > 0 or (
         fit is not None
-        and fit.rate_mb_per_min >= MIN_RATE_MB_PER_MIN
+        and fit.rate_mib_per_min >= MIN_RATE_MIB_PER_MIN
         and fit.r2 >= MIN_R2
-        and fit.growth_mb >= MIN_GROWTH_MB
+        and fit.growth_mib >= MIN_GROWTH_MIB
     )
     entries, bound = _last(samples, "cache_entries"), _last(samples, "cache_limit_entries")
     note = None
@@ -137,23 +137,23 @@ def analyse(samples: Sequence[Sample], oom_kills: int) -> dict[str, Any]:
     last = samples[-1] if samples else None
     hits = _last(samples, "hits_total")
     misses = _last(samples, "misses_total")
-    limit = last.limit_bytes / MB if last and last.limit_bytes else None
+    limit = to_mib(last.limit_bytes) if last and last.limit_bytes else None
     end = rss[-1] if rss else None
-    rate = fit.rate_mb_per_min if fit else None
+    rate = fit.rate_mib_per_min if fit else None
     redis_used = [s.redis_used_memory for s in samples if s.redis_used_memory is not None]
     return {
         "verdict": "leaking" if leaking else "bounded",
         "note": note,
-        "leak_rate_mb_per_min": rate,
+        "leak_rate_mib_per_min": rate,
         "fit_r2": fit.r2 if fit else None,
-        "fit_growth_mb": fit.growth_mb if fit else None,
+        "fit_growth_mib": fit.growth_mib if fit else None,
         "fit_window_s": [fit.from_s, fit.to_s] if fit else None,
-        "rss_start_mb": _r(rss[0]) if rss else None,
-        "rss_peak_mb": _r(max(rss)) if rss else None,
-        "rss_end_mb": _r(end),
-        "rss_plateau_mb": _r(statistics.median(tail)) if tail else None,
-        "limit_mb": _r(limit),
-        "cgroup_peak_mb": _r(max(cgroup)) if cgroup else None,
+        "rss_start_mib": _r(rss[0]) if rss else None,
+        "rss_peak_mib": _r(max(rss)) if rss else None,
+        "rss_end_mib": _r(end),
+        "rss_plateau_mib": _r(statistics.median(tail)) if tail else None,
+        "limit_mib": _r(limit),
+        "cgroup_peak_mib": _r(max(cgroup)) if cgroup else None,
         "seconds_to_limit": _r(max(0.0, limit - end) / rate * 60)
         if leaking and rate and rate > 0 and limit and end
         else None,

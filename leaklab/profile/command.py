@@ -10,7 +10,6 @@ started (the story's 99.81% is such a share).
 from __future__ import annotations
 
 import argparse
-import contextlib
 import importlib.util
 import json
 import os
@@ -26,7 +25,7 @@ from typing import Any
 
 from ..args import duration, number
 from ..lab.load import LOCUSTFILE, LoadOptions, Locust
-from ..procs import INSTALL_HINTS, LOOPBACK, Child, ChildDied, MissingBinary, RedisServer, free_port, http_get
+from ..procs import INSTALL_HINTS, LOOPBACK, Child, ChildDied, MissingBinary, RedisServer, free_port
 from ..scrape import scrape
 from .memray_summary import leaked_sites, markdown, paragraph, top_sites
 
@@ -47,8 +46,8 @@ def build_parser(prog: str = "leaklab profile") -> argparse.ArgumentParser:
             "a leaks view and a summary naming the line that holds the memory."
         ),
         epilog=(
-            "Leaky mode keeps one ~70 KB payload per request, about users / wait-s requests a second: "
-            "10 users at 0.1 s for 20 s keep ~140 MB. Needs memray (Linux or macOS)."
+            "Leaky mode keeps one ~68 KiB payload per request, about users / wait-s requests a second: "
+            "10 users at 0.1 s for 20 s keep ~130 MiB. Needs memray (Linux or macOS)."
         ),
     )
     parser.add_argument("--mode", choices=MODES, default="leaky", help="cache mode of the API (default leaky)")
@@ -173,18 +172,7 @@ class ProfiledApi(Child):
         env = {k: v for k, v in os.environ.items() if not k.startswith("LEAKLAB_")} | {"PYTHONMALLOC": "malloc"}
         super().__init__(f"leaklab api ({mode}) under memray", argv, log_dir / f"api-{mode}.log", env)
         self.url = f"http://{LOOPBACK}:{self.port}"
-        self._wait_healthy(60.0)  # tracking every allocation makes start-up several times slower
-
-    def _wait_healthy(self, timeout_s: float) -> None:
-        deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline:
-            if not self.alive():
-                raise self.died()
-            with contextlib.suppress(OSError):
-                if http_get(self.port, "/healthz", 0.5)[0] == 200:
-                    return
-            time.sleep(0.1)
-        raise ChildDied(f"{self.name} was not healthy on port {self.port} within {timeout_s:g}s:\n{self.log_tail()}")
+        self.wait_http(self.port, "/healthz", 60.0)  # tracking every allocation makes start-up several times slower
 
     def finish(self) -> None:
         """SIGINT, as Ctrl-C would: uvicorn shuts down and memray writes and closes its capture file."""

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ..units import KIB, mib, size
+
 PROJECT = Path(__file__).resolve().parents[2]
 TOP_SITES = 10
 
@@ -129,10 +131,6 @@ def _relative(filename: str) -> str:
     return filename
 
 
-def _mb(size: float) -> str:
-    return f"{size / 1e6:,.1f} MB"
-
-
 def paragraph(summary: dict[str, Any]) -> str:
     """One paragraph a learner can act on: the top allocator, its bytes and its share."""
     sites = summary["top_sites"]
@@ -142,7 +140,7 @@ def paragraph(summary: dict[str, Any]) -> str:
     )
     head = (
         f"{where}{served}, the API's heap went from "
-        f"{_mb(summary['load_start_bytes'])} when the load started to {_mb(summary['peak_bytes'])} at its peak."
+        f"{mib(summary['load_start_bytes'])} when the load started to {mib(summary['peak_bytes'])} at its peak."
     )
     if not sites or sites[0]["growth_bytes"] <= 0:
         return head + " No source line's memory grew while the load ran."
@@ -150,7 +148,7 @@ def paragraph(summary: dict[str, Any]) -> str:
     text = (
         f"{head} The top allocator is {top['site']} in {top['function']}()"
         + (f", `{top['line']}`" if top["line"] else "")
-        + f": {_mb(top['growth_bytes'])} of the growth ({top['share']:.1%}) in {top['count']:,} allocations "
+        + f": {mib(top['growth_bytes'])} of the growth ({top['share']:.1%}) in {top['count']:,} allocations "
         f"still alive at the peak ({top['share_of_peak']:.1%} of the peak heap)."
     )
     if top["share"] < 0.5:
@@ -159,9 +157,9 @@ def paragraph(summary: dict[str, Any]) -> str:
         return text + " (The API's request count was not readable: compare the allocations with its traffic.)"
     requests = summary["requests"] or 1
     per_request, bytes_per_request = top["count"] / requests, top["growth_bytes"] / requests
-    if per_request >= 0.5 and bytes_per_request >= 1000:
+    if per_request >= 0.5 and bytes_per_request >= KIB:
         return text + (
-            f" That is {per_request:.1f} allocation ({bytes_per_request / 1000:,.1f} KB) kept per request: this "
+            f" That is {per_request:.1f} allocation ({size(bytes_per_request)}) kept per request: this "
             "line's memory grows with every request and is never given back. It is the leak."
         )
     return text + (
@@ -182,21 +180,23 @@ def markdown(summary: dict[str, Any]) -> str:
     ]
     for rank, s in enumerate(summary["top_sites"][:5], start=1):
         lines.append(
-            f"| {rank} | `{s['site']}` | {s['function']} | {_mb(s['growth_bytes'])} | {s['share']:.1%} "
-            f"| {_mb(s['bytes'])} | {s['count']:,} |"
+            f"| {rank} | `{s['site']}` | {s['function']} | {mib(s['growth_bytes'])} | {s['share']:.1%} "
+            f"| {mib(s['bytes'])} | {s['count']:,} |"
         )
     leaked = summary["leaked_sites"]
     if leaked:
         lines += [
             "",
             f"Still allocated when the API exited (leaks view): `{leaked[0]['site']}` in {leaked[0]['function']}() "
-            f"with {_mb(leaked[0]['bytes'])} ({leaked[0]['share']:.1%}).",
+            f"with {mib(leaked[0]['bytes'])} ({leaked[0]['share']:.1%}).",
         ]
         top = summary["top_sites"][0] if summary["top_sites"] else None
         if top and top["share"] >= 0.5 and all(s["site"] != top["site"] for s in leaked):
+            # The caches keep their entries until the process ends (their close() frees nothing), so a cache
+            # leak shows in both views; memory that a shut-down freed shows only at the peak.
             lines[-1] += (
-                f" The memory held at `{top['site']}` was freed when the API shut down (it empties its cache "
-                "on the way out), so the leaks view does not show it: the peak flame graph does."
+                f" The memory held at `{top['site']}` was freed before the API exited, so the leaks view does not "
+                "show it: the peak flame graph does."
             )
     lines += [
         "",

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from leaklab.scrape import scrape
 
 from ..conftest import ApiFactory
@@ -19,6 +21,7 @@ def leaky_store_line() -> int:
     return next(i for i, line in enumerate(lines, start=1) if "self._store[key] =" in line)
 
 
+@pytest.mark.slow
 def test_top_site_in_leaky_mode_is_the_cache_write(start_api: ApiFactory) -> None:
     client = Client(start_api("leaky", "--tracemalloc", "--origin-latency-ms", "0").port)
     client.hammer(50)
@@ -52,6 +55,7 @@ def test_baseline_resets_growth(start_api: ApiFactory) -> None:
     assert max(s["growth_bytes"] for s in after) < BODY_BYTES
 
 
+@pytest.mark.slow
 def test_no_site_keeps_growing_in_lru_mode(start_api: ApiFactory) -> None:
     client = Client(start_api("lru", "--tracemalloc", "--origin-latency-ms", "0").port)
     client.hammer(200)  # fill the LRU and warm up

@@ -22,6 +22,7 @@ def rss(client: Client) -> float:
     return scrape(client.port).value("process_resident_memory_bytes")
 
 
+@pytest.mark.slow
 def test_leaky_mode_grows_by_about_one_payload_per_keyless_request(start_api: ApiFactory) -> None:
     client = Client(start_api("leaky", "--origin-latency-ms", "0").port)
     client.hammer(200)  # warm-up: allocator arenas, lazily built framework state
@@ -35,6 +36,7 @@ def test_leaky_mode_grows_by_about_one_payload_per_keyless_request(start_api: Ap
     assert rss(client) - before >= expected * 0.75
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("mode", ["lru", "redis"])
 def test_fixed_modes_stay_flat_after_warm_up(mode: str, start_api: ApiFactory, request: pytest.FixtureRequest) -> None:
     extra: tuple[str, ...] = ("--origin-latency-ms", "0")

@@ -1,18 +1,24 @@
-"""GET /metrics: every series of the contract, at exactly that path, state computed at scrape time."""
+"""GET /metrics: every series of the contract, at exactly that path, state computed at scrape time.
+
+In-process through the app factory, except the cgroup gauges, which need a real process in a real group.
+"""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 from prometheus_client import CollectorRegistry
 
-from leaklab.procs import RedisServer
 from leaklab.scrape import parse_metrics, scrape
+from leaklab_api import __version__
 from leaklab_api.app import create_app
+from leaklab_api.cgroup import MemoryCgroup
 from leaklab_api.settings import CacheMode, Settings
 
 from ..conftest import ApiFactory
-from .helpers import Client
+from .conftest import AppFactory
 
 CONTRACT = [
     "process_resident_memory_bytes",
@@ -33,39 +39,34 @@ CONTRACT = [
 
 
 @pytest.mark.parametrize("mode", ["leaky", "lru", "redis"])
-def test_metrics_has_every_contract_series(mode: str, start_api: ApiFactory, request: pytest.FixtureRequest) -> None:
-    extra: tuple[str, ...] = ()
-    if mode == "redis":
-        redis: RedisServer = request.getfixturevalue("redis_server")
-        extra = ("--redis-url", redis.url)
-    client = Client(start_api(mode, *extra).port)
-    client.hammer(3)
-    status, headers, body = client.get("/metrics")
-    assert status == 200  # exactly /metrics, no 307 to /metrics/
-    assert headers["content-type"].startswith("text/plain")
-    metrics = parse_metrics(body.decode())
+def test_metrics_has_every_contract_series(mode: str, make_app: AppFactory) -> None:
+    api = make_app(mode)
+    api.x_cache("/data", 3)
+    response = api.http.get("/metrics")
+    assert response.status_code == 200  # exactly /metrics, no 307 to /metrics/
+    assert response.headers["content-type"].startswith("text/plain")
+    metrics = parse_metrics(response.text)
     missing = [name for name in CONTRACT if not metrics.with_prefix(name)]
     assert not missing, f"missing series: {missing}"
-    assert metrics.value("leaklab_info", mode=mode, version="0.1.0", scenario="cache", fixed="false") == 1
+    assert metrics.value("leaklab_info", mode=mode, version=__version__, scenario="cache", fixed="false") == 1
     assert metrics.value("http_requests_total", handler="/data", method="GET", status="200") == 3
     assert metrics.with_prefix("http_request_duration_seconds_bucket")
     assert metrics.value("leaklab_cache_misses_total") == 3
     assert metrics.value("leaklab_cache_entries") == 3
 
 
-def test_metrics_path_does_not_redirect(start_api: ApiFactory) -> None:
-    client = Client(start_api("lru").port)
-    status, headers, body = client.get("/metrics")
-    assert status == 200 and "location" not in headers
-    assert b"# TYPE leaklab_cache_entries gauge" in body
+def test_metrics_path_does_not_redirect(make_app: AppFactory) -> None:
+    response = make_app("lru").http.get("/metrics", follow_redirects=False)
+    assert response.status_code == 200 and "location" not in response.headers
+    assert "# TYPE leaklab_cache_entries gauge" in response.text
 
 
-def test_leaky_cache_gauges_follow_the_cache_at_scrape_time(start_api: ApiFactory) -> None:
-    client = Client(start_api("leaky").port)
-    client.hammer(10)
-    first = scrape(client.port)
-    client.hammer(5)
-    second = scrape(client.port)
+def test_leaky_cache_gauges_follow_the_cache_at_scrape_time(make_app: AppFactory) -> None:
+    api = make_app("leaky")
+    api.x_cache("/data", 10)
+    first = api.metrics()
+    api.x_cache("/data", 5)
+    second = api.metrics()
     assert first.value("leaklab_cache_entries") == 10
     assert second.value("leaklab_cache_entries") == 15
     assert second.value("leaklab_cache_bytes") == 15 * 70_010
@@ -74,13 +75,18 @@ def test_leaky_cache_gauges_follow_the_cache_at_scrape_time(start_api: ApiFactor
 
 
 def test_cgroup_gauges_read_this_process_group(start_api: ApiFactory) -> None:
-    client = Client(start_api("lru").port)
-    metrics = scrape(client.port)
+    api = start_api("lru")
+    group = MemoryCgroup.find(Path(f"/proc/{api.pid}/cgroup"))
+    if group is None:
+        pytest.skip("no memory cgroup is readable here")
+    memory = group.read()
+    assert memory is not None
+    metrics = scrape(api.port)
     usage = metrics.value("leaklab_cgroup_memory_bytes")
     rss = metrics.value("process_resident_memory_bytes")
     # the group holds at least this process (it may hold others: the cgroup we run in is shared)
     assert usage >= rss * 0.5
-    assert metrics.value("leaklab_cgroup_memory_limit_bytes") >= 0
+    assert metrics.value("leaklab_cgroup_memory_limit_bytes") == memory.limit_bytes  # 0 = unlimited, as the kernel says
 
 
 def test_fresh_registry_per_app_lets_two_apps_coexist() -> None:
@@ -91,18 +97,18 @@ def test_fresh_registry_per_app_lets_two_apps_coexist() -> None:
             assert http.get("/data?key=a").headers["x-cache"] == "miss"
             assert http.get("/data?key=a").headers["x-cache"] == "hit"
             metrics = parse_metrics(http.get("/metrics").text)
-            assert metrics.value("leaklab_info", mode=mode, version="0.1.0", scenario="cache", fixed="false") == 1
+            assert metrics.value("leaklab_info", mode=mode, version=__version__, scenario="cache", fixed="false") == 1
             assert metrics.value("leaklab_cache_hits_total") == 1
 
 
-def test_http_metrics_count_every_outcome_by_route_template(start_api: ApiFactory) -> None:
-    client = Client(start_api("lru").port)
-    client.hammer(2, "/data?key=a")
-    assert client.get("/data?key=a%20b")[0] == 422
-    assert client.get("/nope")[0] == 404
-    assert client.request("POST", "/data")[0] == 405
-    client.get("/metrics")  # /metrics itself is not counted
-    metrics = scrape(client.port)
+def test_http_metrics_count_every_outcome_by_route_template(make_app: AppFactory) -> None:
+    api = make_app("lru")
+    api.x_cache("/data?key=a", 2)
+    assert api.http.get("/data?key=a%20b").status_code == 422
+    assert api.http.get("/nope").status_code == 404
+    assert api.http.post("/data").status_code == 405
+    api.http.get("/metrics")  # /metrics itself is not counted
+    metrics = api.metrics()
     assert metrics.value("http_requests_total", handler="/data", method="GET", status="200") == 2
     assert metrics.value("http_requests_total", handler="/data", method="GET", status="422") == 1
     assert metrics.value("http_requests_total", handler="none", method="GET", status="404") == 1

@@ -65,7 +65,7 @@ def test_a_short_run_writes_table_json_and_markdown(tmp_path: Path) -> None:
     doc = json.loads((tmp_path / "out" / "bench.json").read_text())
     row = doc["summary"]["rows"]["lru"]
     assert row["rps"] > 0 and row["p99_ms"] >= row["p50_ms"] > 0
-    assert row["rss_end_mb"] > 0 and row["cpu_ms_per_request"] > 0
+    assert row["rss_end_mib"] > 0 and row["cpu_ms_per_request"] > 0
     assert row["errors"] == 0
     assert row["cache_entries_at_scrape"] == 50  # the LRU is full after 300 fresh keys, and bounded
     assert row["cache_errors"] == 0
@@ -77,7 +77,7 @@ def test_a_short_run_writes_table_json_and_markdown(tmp_path: Path) -> None:
 
 def test_locust_is_the_fallback_load_tool(tmp_path: Path) -> None:
     result = bench(
-        "--servers", "asgi-ceiling", "--rounds", "1", "--duration", "2", "--requests", "200",
+        "--servers", "asgi-ceiling", "--rounds", "1", "--duration", "4", "--requests", "200",
         "--connections", "10", "--load-tool", "locust", "--out", str(tmp_path),
     )  # fmt: skip
     assert result.returncode == 0, result.stderr

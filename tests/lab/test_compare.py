@@ -12,6 +12,8 @@ import pytest
 
 from tests.conftest import require_binary
 
+from .browser import look_at
+
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
 
@@ -50,7 +52,7 @@ def test_compare_calls_the_leak_leaking_and_both_fixes_bounded(
     modes = _summary(out)["modes"]
     assert [m for m in modes] == ["leaky", "lru", "redis"]
     assert modes["leaky"]["verdict"] == "leaking"
-    assert modes["leaky"]["leak_rate_mb_per_min"] > 60  # ~70 KB per request at ~90 requests/s
+    assert modes["leaky"]["leak_rate_mib_per_min"] > 60  # ~68 KiB per request at ~90 requests/s
     assert modes["lru"]["verdict"] == "bounded"
     assert modes["redis"]["verdict"] == "bounded"
     for mode, m in modes.items():
@@ -156,3 +158,23 @@ def test_unknown_mode_in_the_list_is_named(tmp_path: Path) -> None:
     assert done.returncode == 2
     assert "argument --modes: unknown mode forever; choose from leaky, lru, redis" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+@pytest.mark.slow
+def test_report_html_reads_well_in_a_real_browser(compared: tuple[subprocess.CompletedProcess[str], Path]) -> None:
+    """Headless Chromium opens report.html: every chart loads, no console error, verdicts and sites in view."""
+    chromium = require_binary("chromium")
+    done, out = compared
+    assert done.returncode == 0, done.stderr
+    shot = out / "report-screenshot.png"  # kept beside the report in the test's tmp directory
+    view = look_at(out / "report.html", chromium, shot, ["#verdict", "#alloc table.sites", "h1"])
+    assert view.console_errors == []
+    charts = _summary(out)["charts"]
+    assert len(view.images) == len(charts) >= 4  # memory, load, cache and (redis ran) redis
+    for image in view.images:
+        assert image["loaded"] and int(str(image["width"])) >= 600, image
+    assert view.visible == {"#verdict": True, "#alloc table.sites": True, "h1": True}
+    verdicts = view.texts["#verdict"]
+    assert "leaky" in verdicts and "leaking" in verdicts and "bounded" in verdicts and "MiB/min" in verdicts
+    assert "cache/leaky.py" in view.texts["#alloc table.sites"]  # the leaking line, in leaky's table (first)
+    assert shot.read_bytes().startswith(PNG_MAGIC) and shot.stat().st_size > 50_000

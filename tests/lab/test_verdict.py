@@ -20,7 +20,7 @@ def _samples(rss_mb: list[float], pid: int = 100, tracing: range = range(0)) -> 
 def test_steady_growth_is_a_leak_with_its_rate() -> None:
     result = analyse(_samples([50 + 2 * t for t in range(40)]), oom_kills=0)
     assert result["verdict"] == "leaking"
-    assert math.isclose(result["leak_rate_mb_per_min"], 120, rel_tol=0.01)
+    assert math.isclose(result["leak_rate_mib_per_min"], 120, rel_tol=0.01)
     assert result["fit_r2"] > 0.99
 
 
@@ -28,7 +28,7 @@ def test_a_cache_that_fills_and_levels_off_is_bounded() -> None:
     curve = [50 + 12 * (1 - math.exp(-t / 3)) for t in range(40)]  # +12 MB in the first seconds, then flat
     result = analyse(_samples(curve), oom_kills=0)
     assert result["verdict"] == "bounded"
-    assert result["rss_plateau_mb"] > result["rss_start_mb"] + 10
+    assert result["rss_plateau_mib"] > result["rss_start_mib"] + 10
 
 
 def test_noise_around_a_plateau_is_bounded() -> None:
@@ -51,4 +51,4 @@ def test_restarts_start_a_new_line() -> None:
         s.t_s += 20
     result = analyse(first + second, oom_kills=0)
     assert result["verdict"] == "leaking"
-    assert math.isclose(result["leak_rate_mb_per_min"], 360, rel_tol=0.01)  # not dragged down by the drop
+    assert math.isclose(result["leak_rate_mib_per_min"], 360, rel_tol=0.01)  # not dragged down by the drop

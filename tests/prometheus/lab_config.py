@@ -7,7 +7,6 @@ The Compose lab's ``prometheus/prometheus.yml`` is the one source of truth: only
 from __future__ import annotations
 
 import json
-import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -61,18 +60,7 @@ class PrometheusServer(Child):
         self.wait_ready()
 
     def wait_ready(self, timeout_s: float = 20.0) -> None:
-        deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline:
-            if not self.alive():
-                raise self.died()
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/-/ready", timeout=1) as response:
-                    if response.status == 200:
-                        return
-            except OSError:
-                pass
-            time.sleep(0.1)
-        raise TimeoutError(f"prometheus was not ready on port {self.port} within {timeout_s}s:\n{self.log_tail()}")
+        self.wait_http(self.port, "/-/ready", timeout_s)
 
     def api(self, path: str, **params: str) -> Any:
         """GET ``/api/v1/<path>``; returns ``data`` or raises with Prometheus' error message."""

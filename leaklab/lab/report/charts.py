@@ -12,16 +12,22 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 from matplotlib.axes import Axes
 
+from ...units import MIB, mib
 from ..sampler import Sample
 
-MB = 1024 * 1024
 COLORS = {"leaky": "#d62728", "lru": "#2ca02c", "redis": "#1f77b4"}
+TIME_AXIS = "seconds since the API started (Locust starts its users a few seconds in)"
 CHARTS = {
     "memory.png": "API memory over time (as the limit counts it), with the limit and the OOM kills",
     "load.png": "Requests per second and failures per second seen by Locust",
     "cache.png": "Cache entries held and evictions",
     "redis.png": "Redis used_memory against its maxmemory",
 }
+
+
+def limit_label(limit_bytes: float) -> str:
+    """The legend of the memory chart's dashed line, e.g. ``memory limit (192 MiB)``."""
+    return f"memory limit ({mib(limit_bytes, 0)})"
 
 
 def _style(ax: Axes, ylabel: str) -> None:
@@ -48,19 +54,19 @@ def _save(fig: Any, path: Path) -> None:
 
 def memory_chart(path: Path, samples: dict[str, list[Sample]], modes: dict[str, Any]) -> None:
     fig, ax = plt.subplots(figsize=(10, 4.8))
-    limit_mb = 0.0
+    limit_mib = 0.0
     for mode, rows in samples.items():
         color = COLORS.get(mode)
         # What the limit is compared with: the cgroup's usage when a cgroup enforces it (RSS also counts shared
         # library pages charged elsewhere, so it can read above the limit), else RSS (the watchdog's measure).
         charged = any(s.cgroup_bytes for s in rows) and modes.get(mode, {}).get("limit_mechanism") != "watchdog"
-        xs, ys = _series(rows, "cgroup_bytes" if charged else "rss_bytes", MB)
+        xs, ys = _series(rows, "cgroup_bytes" if charged else "rss_bytes", MIB)
         ax.plot(xs, ys, label=f"{mode} ({modes.get(mode, {}).get('verdict', '?')})", color=color, linewidth=2)
-        limit_mb = max(limit_mb, max((s.limit_bytes for s in rows), default=0) / MB)
+        limit_mib = max(limit_mib, max((s.limit_bytes for s in rows), default=0) / MIB)
         kills = [e["t_s"] for e in modes.get(mode, {}).get("events", []) if e.get("kind") == "killed"]
         for i, t in enumerate(kills):
             # the kill happened after the last sample of the old process: mark it there, at its peak
-            before = [(x, y) for x, y in zip(xs, ys, strict=True) if x < t] or [(t, limit_mb)]
+            before = [(x, y) for x, y in zip(xs, ys, strict=True) if x < t] or [(t, limit_mib)]
             ax.scatter(
                 [before[-1][0]],
                 [before[-1][1]],
@@ -71,57 +77,59 @@ def memory_chart(path: Path, samples: dict[str, list[Sample]], modes: dict[str, 
                 zorder=5,
                 label=f"{mode}: OOM kill + restart" if i == 0 else None,
             )
-    if limit_mb:
-        ax.axhline(limit_mb, color="black", linestyle="--", linewidth=1.2, label=f"memory limit ({limit_mb:.0f} MB)")
-        ax.set_ylim(0, limit_mb * 1.12)
+    if limit_mib:
+        ax.axhline(limit_mib, color="black", linestyle="--", linewidth=1.2, label=limit_label(limit_mib * MIB))
+        ax.set_ylim(0, limit_mib * 1.12)
     else:
         ax.set_ylim(bottom=0)
     ax.set_title("API memory over time: the leak climbs to the limit, the fixes level off")
-    ax.set_xlabel("seconds since the API started (Locust starts its users a few seconds in)")
-    _style(ax, "memory counted against the limit (MB)")
+    ax.set_xlabel(TIME_AXIS)
+    _style(ax, "memory counted against the limit (MiB)")
     ax.legend(loc="upper left", fontsize=9, framealpha=0.9)
     _save(fig, path)
 
 
-def load_chart(path: Path, samples: dict[str, list[Sample]]) -> None:
+def _two_panels(
+    samples: dict[str, list[Sample]], top_field: str, bottom_field: str, labels: tuple[str, str], title: str
+) -> tuple[Any, Axes, Axes]:
+    """Every mode's ``top_field`` above its ``bottom_field``, on a shared time axis."""
     fig, (top, bottom) = plt.subplots(2, 1, figsize=(10, 5.6), sharex=True)
     for mode, rows in samples.items():
-        color = COLORS.get(mode)
-        top.plot(*_series(rows, "rps"), label=mode, color=color, linewidth=1.8)
-        bottom.plot(*_series(rows, "fail_per_s"), label=mode, color=color, linewidth=1.8)
-    top.set_title("Load seen by Locust (failures appear while the API is down after an OOM kill)")
-    _style(top, "requests/s")
-    _style(bottom, "failures/s")
-    top.set_ylim(bottom=0)
+        for ax, name in ((top, top_field), (bottom, bottom_field)):
+            ax.plot(*_series(rows, name), label=mode, color=COLORS.get(mode), linewidth=1.8)
+    top.set_title(title)
+    _style(top, labels[0])
+    _style(bottom, labels[1])
     bottom.set_ylim(bottom=0)
-    bottom.set_xlabel("seconds since the API started (Locust starts its users a few seconds in)")
+    bottom.set_xlabel(TIME_AXIS)
+    return fig, top, bottom
+
+
+def load_chart(path: Path, samples: dict[str, list[Sample]]) -> None:
+    title = "Load seen by Locust (failures appear while the API is down after an OOM kill)"
+    fig, top, _ = _two_panels(samples, "rps", "fail_per_s", ("requests/s", "failures/s"), title)
+    top.set_ylim(bottom=0)
     top.legend(loc="lower center", fontsize=9, ncol=3)
     _save(fig, path)
 
 
 def cache_chart(path: Path, samples: dict[str, list[Sample]]) -> None:
-    fig, (top, bottom) = plt.subplots(2, 1, figsize=(10, 5.6), sharex=True)
-    for mode, rows in samples.items():
-        color = COLORS.get(mode)
-        top.plot(*_series(rows, "cache_entries"), label=mode, color=color, linewidth=1.8)
-        bottom.plot(*_series(rows, "evictions_total"), label=mode, color=color, linewidth=1.8)
-    top.set_title("Cache entries held (log scale) and entries evicted: a bounded cache evicts, a leak never does")
+    title = "Cache entries held (log scale) and entries evicted: a bounded cache evicts, a leak never does"
+    fig, top, _ = _two_panels(samples, "cache_entries", "evictions_total", ("entries held", "evictions (total)"), title)
     top.set_yscale("symlog", linthresh=10)
-    _style(top, "entries held")
-    _style(bottom, "evictions (total)")
-    bottom.set_ylim(bottom=0)
-    bottom.set_xlabel("seconds since the API started (Locust starts its users a few seconds in)")
     top.legend(loc="upper left", fontsize=9)
     _save(fig, path)
 
 
 def redis_chart(path: Path, rows: Sequence[Sample]) -> None:
     fig, ax = plt.subplots(figsize=(10, 3.8))
-    xs, ys = _series(rows, "redis_used_memory", MB)
+    xs, ys = _series(rows, "redis_used_memory", MIB)
     ax.plot(xs, ys, color=COLORS["redis"], linewidth=2, label="used_memory")
-    maxmemory = max((s.redis_maxmemory or 0 for s in rows), default=0) / MB
+    maxmemory = max((s.redis_maxmemory or 0 for s in rows), default=0) / MIB
     if maxmemory:
-        ax.axhline(maxmemory, color="black", linestyle="--", linewidth=1.2, label=f"maxmemory ({maxmemory:.0f} MB)")
+        ax.axhline(
+            maxmemory, color="black", linestyle="--", linewidth=1.2, label=f"maxmemory ({mib(maxmemory * MIB, 0)})"
+        )
         ax.set_ylim(0, maxmemory * 1.2)
     ax2 = ax.twinx()
     ex, ey = _series(rows, "redis_evicted_keys")
@@ -129,8 +137,8 @@ def redis_chart(path: Path, rows: Sequence[Sample]) -> None:
     ax2.set_ylabel("evicted keys (total)")
     ax2.set_ylim(bottom=0)
     ax.set_title("Redis: memory held at maxmemory, old keys evicted (allkeys-lru)")
-    ax.set_xlabel("seconds since the API started (Locust starts its users a few seconds in)")
-    _style(ax, "Redis memory (MB)")
+    ax.set_xlabel(TIME_AXIS)
+    _style(ax, "Redis memory (MiB)")
     handles = ax.get_legend_handles_labels()
     handles2 = ax2.get_legend_handles_labels()
     ax.legend(handles[0] + handles2[0], handles[1] + handles2[1], loc="lower right", fontsize=9)

@@ -4,20 +4,19 @@ from __future__ import annotations
 
 import csv
 import json
-import platform
-import sys
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import fields
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from ...machine import machine, versions
 from ..result import ModeResult
 from ..sampler import COLUMNS, Sample
 from ..verdict import THRESHOLDS, analyse
 
 SUMMARY = "summary.json"
+PACKAGES = ("leaklab", "fastapi", "uvicorn", "locust", "redis", "matplotlib")  # versions recorded in the summary
 SAMPLES = "samples.csv"
 _TYPES = {f.name: f.type for f in fields(Sample)}
 
@@ -79,7 +78,7 @@ def build_summary(
         "interrupted": interrupted,
         "modes": {r.mode: mode_summary(r) for r in results},
         "skipped_modes": list(skipped),
-        "settings": {**settings, "versions": versions(), "machine": machine()},
+        "settings": {**settings, "versions": versions(PACKAGES), "machine": machine()},
         "thresholds": THRESHOLDS,
     }
 
@@ -87,6 +86,8 @@ def build_summary(
 def reanalyse(summary: dict[str, Any], samples: dict[str, list[Sample]]) -> dict[str, Any]:
     """Recompute the sample-derived figures (``leaklab report``), keeping what only the run knew."""
     for mode, data in summary.get("modes", {}).items():
+        for key in [k for k in data if k.endswith(("_mb", "_mb_per_min"))]:
+            del data[key]  # a report written before the figures were named in MiB (the values were MiB already)
         data.update(analyse(samples.get(mode, []), int(data.get("oom_kills") or 0)))
     summary["thresholds"] = THRESHOLDS
     return summary
@@ -94,31 +95,3 @@ def reanalyse(summary: dict[str, Any], samples: dict[str, list[Sample]]) -> dict
 
 def write_summary(path: Path, summary: dict[str, Any]) -> None:
     path.write_text(json.dumps(summary, indent=2, sort_keys=False) + "\n")
-
-
-def versions() -> dict[str, str]:
-    found = {"python": platform.python_version()}
-    for package in ("leaklab", "fastapi", "uvicorn", "locust", "redis", "matplotlib"):
-        try:
-            found[package] = metadata.version(package)
-        except metadata.PackageNotFoundError:
-            continue
-    return found
-
-
-def machine() -> dict[str, Any]:
-    import os
-
-    mem_total = None
-    try:
-        for line in Path("/proc/meminfo").read_text().splitlines():
-            if line.startswith("MemTotal:"):
-                mem_total = int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    return {
-        "platform": platform.platform(),
-        "cpus": os.cpu_count(),
-        "memory_bytes": mem_total,
-        "python": sys.executable,
-    }

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from ...units import mib, size
 from .charts import CHARTS
 
 TOP_SITES = 5
@@ -33,20 +34,10 @@ def _num(value: Any, fmt: str = "{:,.1f}", missing: str = "–") -> str:
     return missing if value is None else fmt.format(value)
 
 
-def _mb(value: Any) -> str:
-    return _num(value / (1024 * 1024) if value is not None else None, "{:,.1f} MB")
-
-
-def _size(value: Any) -> str:
-    if value is None:
-        return "–"
-    return _mb(value) if abs(value) >= 1024 * 1024 else f"{value / 1024:,.1f} KB"
-
-
-def verdict_table(modes: dict[str, Any]) -> str:
+def verdict_section(modes: dict[str, Any]) -> str:
     head = (
-        "<tr><th class=l>mode</th><th class=l>verdict</th><th>leak rate<br>MB/min (R²)</th>"
-        "<th>memory start → peak → end<br>(plateau), MB</th><th>OOM kills<br>(restarts)</th><th>requests</th>"
+        "<tr><th class=l>mode</th><th class=l>verdict</th><th>leak rate<br>MiB/min (R²)</th>"
+        "<th>memory start → peak → end<br>(plateau), MiB</th><th>OOM kills<br>(restarts)</th><th>requests</th>"
         "<th>failures</th><th>latency p50 / p95 / p99<br>ms</th><th>hit ratio</th><th>evictions</th>"
         "<th>Redis used (peak)<br>/ maxmemory</th></tr>"
     )
@@ -56,19 +47,19 @@ def verdict_table(modes: dict[str, Any]) -> str:
         failures = _num(m.get("failures"), "{:,}")
         if m.get("failure_ratio"):
             failures += f" ({m['failure_ratio']:.1%})"
-        redis = f"{_mb(m.get('redis_used_memory_peak_bytes'))} / {_mb(m.get('redis_maxmemory_bytes'))}"
+        redis = f"{mib(m.get('redis_used_memory_peak_bytes'))} / {mib(m.get('redis_maxmemory_bytes'))}"
         rows.append(
             f"<tr><td class=l><b>{e(mode)}</b></td>"
             f"<td class=l><span class='badge {e(m['verdict'])}'>{e(m['verdict'])}</span></td>"
-            f"<td>{_num(m.get('leak_rate_mb_per_min'))}{r2}</td>"
-            f"<td>{_num(m.get('rss_start_mb'))} → {_num(m.get('rss_peak_mb'))} → {_num(m.get('rss_end_mb'))}"
-            f" ({_num(m.get('rss_plateau_mb'))})</td>"
+            f"<td>{_num(m.get('leak_rate_mib_per_min'))}{r2}</td>"
+            f"<td>{_num(m.get('rss_start_mib'))} → {_num(m.get('rss_peak_mib'))} → {_num(m.get('rss_end_mib'))}"
+            f" ({_num(m.get('rss_plateau_mib'))})</td>"
             f"<td>{m.get('oom_kills', 0)} ({m.get('restarts', 0)})</td><td>{_num(m.get('requests'), '{:,}')}</td>"
             f"<td>{failures}</td><td>{_num(m.get('p50_ms'), '{:g}')} / {_num(m.get('p95_ms'), '{:g}')} / "
             f"{_num(m.get('p99_ms'), '{:g}')}</td><td>{_num(m.get('hit_ratio'), '{:.1%}')}</td>"
             f"<td>{_num(m.get('evictions'), '{:,.0f}')}</td><td>{redis if mode == 'redis' else '–'}</td></tr>"
         )
-    return f"<table>{head}{''.join(rows)}</table>"
+    return f"<table id=verdict>{head}{''.join(rows)}</table>"
 
 
 def headline(modes: dict[str, Any]) -> str:
@@ -76,14 +67,14 @@ def headline(modes: dict[str, Any]) -> str:
     for mode, m in modes.items():
         if m["verdict"] == "leaking":
             kills = m.get("oom_kills") or 0
-            rate = m.get("leak_rate_mb_per_min")
-            grew = f"grew about {rate:,.0f} MB per minute" if rate else "grew"
+            rate = m.get("leak_rate_mib_per_min")
+            grew = f"grew about {rate:,.0f} MiB per minute" if rate else "grew"
             end = f" and was OOM-killed {kills} time{'s' if kills != 1 else ''}" if kills else ""
             parts.append(f"<b>{e(mode)}</b> <span class='badge leaking'>leaked</span>: memory {grew}{end}")
         else:
             parts.append(
                 f"<b>{e(mode)}</b> <span class='badge bounded'>stayed bounded</span> around "
-                f"{_num(m.get('rss_plateau_mb'), '{:,.0f}')} MB"
+                f"{_num(m.get('rss_plateau_mib'), '{:,.0f}')} MiB"
             )
     notes = "".join(f"<br><small>{e(mode)}: {e(m['note'])}.</small>" for mode, m in modes.items() if m.get("note"))
     return "; ".join(parts) + "." + notes
@@ -115,10 +106,10 @@ keys and the API's own memory stays flat.</li>
 moment while the cache fills, then stays flat: a plateau above the start is <i>not</i> a leak. While the API is
 down after a kill, Locust's requests fail, as users would see in production. The allocation-site tables
 below name the source line that holds the memory, the way the story's DevTools recording did.</p>
-<p class=muted>Memory figures are in MiB (written MB). The table's figures are the API's resident set size (RSS,
-<code>process_resident_memory_bytes</code>); RSS also counts shared library pages that the kernel charges
-elsewhere, so it can read a little above the limit just before a kill. The memory chart shows what the limit
-counts: the cgroup's own usage (or RSS under the watchdog).</p>
+<p class=muted>Memory figures are in MiB (2<sup>20</sup> bytes), the unit of Docker's and the kernel's limits.
+The table's figures are the API's resident set size (RSS, <code>process_resident_memory_bytes</code>); RSS also
+counts shared library pages that the kernel charges elsewhere, so it can read a little above the limit just before
+a kill. The memory chart shows what the limit counts: the cgroup's own usage (or RSS under the watchdog).</p>
 """
 
 
@@ -134,12 +125,12 @@ def alloc_section(modes: dict[str, Any]) -> str:
             cls = " class=top" if rank == 1 and mode == "leaky" else ""
             rows.append(
                 f"<tr{cls}><td>{rank}</td><td class=l><code>{e(site['site'])}</code></td>"
-                f"<td class=l><code>{e(site.get('line', ''))}</code></td><td>{_size(site.get('growth_bytes'))}</td>"
+                f"<td class=l><code>{e(site.get('line', ''))}</code></td><td>{size(site.get('growth_bytes'))}</td>"
                 f"<td>{_num(site.get('share'), '{:.1%}')}</td><td>{_num(site.get('count'), '{:,}')}</td></tr>"
             )
         parts.append(
             f"<h3>{e(mode)}</h3><p class=muted>tracemalloc recording from {e(alloc.get('from_s'))} s to "
-            f"{e(alloc.get('to_s'))} s of the run; traced memory at the end: {_mb(alloc.get('traced_bytes'))}; "
+            f"{e(alloc.get('to_s'))} s of the run; traced memory at the end: {mib(alloc.get('traced_bytes'))}; "
             f"top {TOP_SITES} of the lines whose live memory grew most during the recording.</p>"
             "<table class=sites><colgroup><col style='width:3em'><col style='width:38%'><col><col style='width:7em'>"
             "<col style='width:6em'><col style='width:5.5em'></colgroup><tr><th>#</th><th class=l>site</th>"
@@ -204,7 +195,7 @@ modes: {e(", ".join(modes))}</p>
 {"".join(notes)}
 <p class=headline>{headline(modes)}</p>
 <h2>Verdict</h2>
-{verdict_table(modes)}
+{verdict_section(modes)}
 <h2>What you are looking at</h2>
 {explanation(summary)}
 <h2>Charts</h2>
@@ -215,7 +206,7 @@ modes: {e(", ".join(modes))}</p>
 (<code>GET /debug/memory</code>). Tracing makes the API slower, so it is not left on for the whole run.
 In leaky mode the top line is the cache write in <code>leaky.py</code>, holding nearly all of the growth; in the
 bounded modes no line keeps growing, so what is left at the top are small allocations of the framework.</p>
-{alloc_section(modes)}
+<div id=alloc>{alloc_section(modes)}</div>
 <h2>OOM kills, restarts and errors</h2>
 {events_section(modes)}
 <h2>How the verdict is computed</h2>

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 CGROUP_ROOT = Path("/sys/fs/cgroup")
+PROC_SELF_CGROUP = Path("/proc/self/cgroup")
 _UNLIMITED_V1 = 1 << 62  # v1 reports "no limit" as a huge page-aligned number
 
 
@@ -29,23 +30,17 @@ class MemoryCgroup:
         self.version = version
 
     @classmethod
-    def find(cls, proc_cgroup: Path = Path("/proc/self/cgroup"), root: Path = CGROUP_ROOT) -> MemoryCgroup | None:
-        try:
-            lines = proc_cgroup.read_text().splitlines()
-        except OSError:
-            return None
-        v2_path = None
-        for line in lines:
-            _, controllers, rel = line.split(":", 2)
-            rel = rel.lstrip("/")
-            if "memory" in controllers.split(","):
-                for candidate in (root / "memory" / rel, root / "memory"):
-                    if (candidate / "memory.usage_in_bytes").exists():
-                        return cls(candidate, 1)
-            if controllers == "":
-                v2_path = rel
-        if v2_path is not None:
-            for candidate in (root / v2_path, root):
+    def find(cls, proc_cgroup: Path = PROC_SELF_CGROUP, root: Path = CGROUP_ROOT) -> MemoryCgroup | None:
+        """The memory cgroup of the process whose ``/proc/PID/cgroup`` is ``proc_cgroup``, under ``root``."""
+        groups = own_groups(proc_cgroup)
+        v1 = groups.get("memory")
+        if v1 is not None:
+            for candidate in (root / "memory" / v1.lstrip("/"), root / "memory"):
+                if (candidate / "memory.usage_in_bytes").exists():
+                    return cls(candidate, 1)
+        v2 = groups.get("")
+        if v2 is not None:
+            for candidate in (root / v2.lstrip("/"), root):
                 if (candidate / "memory.current").exists():
                     return cls(candidate, 2)
         return None
@@ -65,6 +60,23 @@ class MemoryCgroup:
         except (OSError, ValueError):
             return None
         return CgroupMemory(usage, limit, ooms)
+
+
+def own_groups(proc_cgroup: Path = PROC_SELF_CGROUP) -> dict[str, str]:
+    """Controller (``""`` for cgroup v2) -> the group's path, from a ``/proc/PID/cgroup`` file; {} if unreadable."""
+    groups: dict[str, str] = {}
+    try:
+        lines = proc_cgroup.read_text().splitlines()
+    except OSError:
+        return groups
+    for line in lines:
+        parts = line.split(":", 2)
+        if len(parts) != 3:
+            continue
+        _, controllers, path = parts
+        for controller in controllers.split(",") if controllers else [""]:
+            groups[controller] = path
+    return groups
 
 
 def _read(path: Path) -> str:

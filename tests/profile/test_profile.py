@@ -66,10 +66,11 @@ def test_leaky_profile_names_the_cache_write_as_top_allocator(tmp_path: Path) ->
 @pytest.mark.slow
 def test_lru_profile_shows_no_line_growing_with_traffic(tmp_path: Path) -> None:
     _, summary, _ = _profile(tmp_path, "lru")
-    requests = summary["requests"]
-    assert requests * PAYLOAD_BYTES > 20e6  # leaky mode would have grown by this much
+    bound = 10e6  # what lru mode may grow by; leaky mode would have grown clearly more under the same traffic
+    requests = summary["requests"]  # a busy machine serves fewer under memray: the check is relative to the bound
+    assert requests * PAYLOAD_BYTES > 1.5 * bound, f"too little traffic to tell: {requests} requests"
     growth = summary["peak_bytes"] - summary["load_start_bytes"]
-    assert growth < 10e6
+    assert growth < bound
     sites = summary["top_sites"]
     assert all("cache/leaky.py" not in s["site"] for s in sites)
     # the LRU's 50 payloads (~3.5 MB) at most, whatever the number of requests
