@@ -18,7 +18,7 @@ from typing import Any
 
 from ..lab import limits
 from ..lab.load import LoadOptions, Locust
-from ..procs import LOOPBACK, Child, ChildDied, free_port, http_get
+from ..procs import LOOPBACK, Child, ChildDied, free_port, http_get, rss_bytes
 from .catalogue import Leak
 
 FIX_WARMUP_S = 10.0  # after the fix, the LRU and the fixed structures fill to their bound first
@@ -97,7 +97,7 @@ class DrillLab:
             self.restarts += 1
             self._start_api()
             return f"the API was killed at its memory limit and restarted ({self.restarts})"
-        rss = limits.rss_bytes(self.api.pid)
+        rss = rss_bytes(self.api.pid)
         if rss is not None:
             self.samples.append(
                 {"t": round(time.monotonic() - self.t0, 1), "rss_mb": round(rss / 1e6, 1), "fixed": self.fixed}
