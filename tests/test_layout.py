@@ -1,7 +1,7 @@
 """The package's layers, checked from its imports: shared helpers at the top, one package per command family.
 
 ``leaklab/*.py`` (cli, args, procs, scrape, units, machine) import no command family; the families
-(``lab``, ``profile``, ``bench``) never import ``bench`` or each other upward; and no module imports
+(``lab``, ``profile``, ``bench``, ``drill``) never import ``bench`` or each other upward; and no module imports
 itself back through another (no cycles). ``cli`` names each command's module by string only.
 """
 
@@ -13,9 +13,10 @@ from pathlib import Path
 import pytest
 
 PACKAGE = Path(__file__).resolve().parents[1] / "leaklab"
-FAMILIES = ("lab", "profile", "bench")
-# which other family a family may use: profiling drives the lab's Locust (lab.load) and nothing else
-ALLOWED = {"lab": set(), "profile": {"lab"}, "bench": set()}
+FAMILIES = ("lab", "profile", "bench", "drill")
+# which other family a family may use: profiling drives the lab's Locust (lab.load) and nothing else;
+# the drill runs the API under the lab's memory limit and load (lab.limits, lab.load)
+ALLOWED = {"lab": set(), "profile": {"lab"}, "bench": set(), "drill": {"lab"}}
 
 
 def _module(path: Path) -> str:

@@ -1,42 +1,45 @@
-"""Native memory that is never freed: a C library's resource (an SQLite connection) opened per request, never closed.
+"""Native memory that is never freed: a C copy of each response (``strdup``, through ctypes) with no ``free``.
 
-Where it turns up: C extensions and bindings (database drivers, image and XML libraries, ML runtimes,
-compression), ctypes/cffi code that owns a pointer, or a library that caches in C. Python's allocator
-never sees this memory, so ``tracemalloc``, ``gc`` and ``sys.getsizeof`` all report a small object while
-RSS and the cgroup climb: the signature of a native leak. memray with ``--native`` sees it, because it
-hooks ``malloc`` in every loaded library (here ``sqlite3Malloc`` in libsqlite3) and records the C and
-Python stacks of each call. (A pointer from ``ctypes`` calls libc's ``malloc`` directly, around those
-hooks: memray cannot see that kind, which is why this scenario leaks through a real C library.)
+Where it turns up: C extensions and bindings (image and XML libraries, database drivers, ML runtimes,
+compression), ctypes/cffi code that owns a pointer a C function returned ("the caller must free the
+result"), or a library that caches in C. Python's allocator never sees this memory, so ``tracemalloc``,
+``gc`` and ``sys.getsizeof`` all report nothing while RSS and the cgroup climb: the signature of a
+native leak. memray sees it, because it hooks C's allocator itself; with ``--native`` it records the C
+stack of each call (here ``strdup``) under the Python line that made it.
 
-Which line leaks: ``db = sqlite3.connect(":memory:")`` in ``Native.on_request``: each request opens a
-scratch database for its response (a few hundred KB of C memory: page cache, schema, the stored page)
-and keeps the connection "for follow-up queries" without ever closing it.
+Which line leaks: ``copy = self.libc.strdup(body)`` in ``Native.on_request``: libc allocates the copy
+with ``malloc`` and writes it (so its pages are resident); the pointer is dropped without ``free``.
 
-The fix (``fixed``): close what you open, on every path (``try``/``finally``, ``contextlib.closing``);
-give C resources an owner with a bound or a lifetime (a pool); in a third-party library, upgrade or report.
+The fix (``fixed``): free what a C function hands you, on every path (``try``/``finally``), or give the
+pointer an owner that frees it (a context manager, ``weakref.finalize``); in a third-party library,
+upgrade or report.
 """
 
 from __future__ import annotations
 
-import sqlite3
+import ctypes
+import ctypes.util
 
 from prometheus_client import CollectorRegistry
 
 
+def _libc() -> ctypes.CDLL:
+    libc = ctypes.CDLL(ctypes.util.find_library("c") or None)
+    libc.strdup.argtypes = [ctypes.c_char_p]
+    libc.strdup.restype = ctypes.c_void_p  # a raw pointer: ctypes must not turn it into bytes and lose it
+    libc.free.argtypes = [ctypes.c_void_p]
+    libc.free.restype = None
+    return libc
+
+
 class Native:
-    """Builds each response's report in a scratch in-memory SQLite database (the report itself is elided)."""
+    """Hands each response to C code as a C string of its own (the C side's work is elided)."""
 
     def __init__(self, fixed: bool, registry: CollectorRegistry) -> None:
         self.fixed = fixed
-        self.open: dict[str, sqlite3.Connection] = {}
+        self.libc = _libc()
 
     def on_request(self, key: str, body: bytes) -> None:
-        db = sqlite3.connect(":memory:", check_same_thread=False)  # THE LEAK (leaky): never closed
-        try:
-            db.execute("create table page (body blob)")
-            db.execute("insert into page values (?)", (body,))  # C memory: tracemalloc sees none of it
-        finally:
-            if self.fixed:
-                db.close()
-            else:
-                self.open[key] = db  # "for follow-up queries": never closed, never removed
+        copy = self.libc.strdup(body)  # THE LEAK (leaky): malloc'd by libc, never freed; tracemalloc cannot see it
+        if copy and self.fixed:
+            self.libc.free(copy)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import http.client
 import json
-import re
 import subprocess
 import sys
 import threading
@@ -99,14 +98,10 @@ def test_attach_with_native_stacks_names_the_c_call_behind_the_native_leak(
     assert done.returncode == 0, done.stderr
     summary: dict[str, Any] = json.loads((tmp_path / "summary.json").read_text())
     top = summary["native_callers"][0]
-    assert "sqlite3Malloc" in top["native"], summary["native_callers"]
-    # the Python line that made the C call: in the scenario's on_request, which tracemalloc cannot see
-    assert re.match(r"services/api/leaklab_api/scenarios/native\.py:(\d+) in on_request\(\)", top["python"]), top
-    line = int(top["python"].split(":")[1].split()[0])
-    assert (
-        "db." in native.read_text().splitlines()[line - 1]
-        or "sqlite3.connect" in native.read_text().splitlines()[line - 1]
-    )
+    assert top["native"] != "<no native frame>", summary["native_callers"]  # a named C call
+    # the Python line that made the C call: the scenario's leaking line, which tracemalloc cannot see
+    leak_line = next(n for n, text in enumerate(native.read_text().splitlines(), start=1) if "THE LEAK" in text)
+    assert top["python"] == f"services/api/leaklab_api/scenarios/native.py:{leak_line} in on_request()", top
     assert top["share"] >= 0.3
     assert f"native: {top['native']}" in done.stdout
 
