@@ -37,11 +37,11 @@ format: $(STAMP)  ## apply ruff's formatting and safe fixes
 # command:Debian package. Each target installs only what it starts: the local lab needs redis-server (its
 # redis mode), the benchmarks add wrk and Node.js (the story's server), the tests need all of them
 # and Chromium (the report, opened in a real browser), plus Docker and debootstrap for the Compose stack test
-# (an engine of its own, stand-in images built from Debian packages).
+# (an engine of its own, stand-in images built from Debian packages), and gdb for memray's live attach.
 LAB_PACKAGES := redis-server:redis-server
 BENCH_PACKAGES := $(LAB_PACKAGES) wrk:wrk node:nodejs npm:npm
 TEST_PACKAGES := $(BENCH_PACKAGES) promtool:prometheus prometheus:prometheus \
-	prometheus-redis-exporter:prometheus-redis-exporter chromium:chromium \
+	prometheus-redis-exporter:prometheus-redis-exporter chromium:chromium gdb:gdb \
 	docker:docker.io debootstrap:debootstrap
 
 # $(call install_missing,PAIRS,WHAT HAPPENS MEANWHILE,ON FAILURE): apt-get install the packages whose command is
@@ -87,6 +87,34 @@ api: $(STAMP)  ## run the API in the foreground: make api MODE=leaky|lru|redis
 .PHONY: profile
 profile: $(STAMP) deps-lab  ## memray flame graph + the top allocating line under load: make profile MODE=leaky [DURATION=20s]
 	$(BIN)/leaklab profile --mode $(MODE) --duration $(or $(DURATION),20s)
+
+# --- Live attach: memray on the running API, no restart (gdb does the attaching) -----------------------------------
+ATTACH_ARGS ?=
+
+.PHONY: attach
+attach: $(STAMP)  ## memray attached to the running API, no restart: make attach PORT=8000 (or PID=N) [DURATION=20s] [NATIVE=1]
+	$(BIN)/leaklab attach $(if $(PID),--pid $(PID),--port $(or $(PORT),8000)) --duration $(or $(DURATION),20s) $(if $(NATIVE),--native) $(ATTACH_ARGS)
+
+.PHONY: lab-attach
+lab-attach: lab-check lab-env  ## Compose lab, opt-in: api with SYS_PTRACE + gdb + memray (compose.attach.yaml), then attach [DURATION=20s] [NATIVE=1]
+	@echo "lab: recreating only the api with compose.attach.yaml (adds SYS_PTRACE and gdb + memray to the api alone)"
+	$(COMPOSE) -f compose.yaml -f compose.attach.yaml up -d --build --wait api
+	$(BIN)/leaklab attach --compose --duration $(or $(DURATION),20s) $(if $(NATIVE),--native) $(ATTACH_ARGS)
+
+# --- Incident drill: a hidden leak to find, graded (leaklab drill; answers from another terminal: make drill-answer) ---
+DRILL_ARGS ?=
+
+.PHONY: drill
+drill: $(STAMP)  ## incident drill, local: a random hidden leak under load; answer file:line + python|native [SEED=N] [SCENARIO=name]
+	$(BIN)/leaklab drill $(if $(SEED),--seed $(SEED)) $(if $(SCENARIO),--scenario $(SCENARIO)) $(DRILL_ARGS)
+
+.PHONY: drill-answer
+drill-answer: $(STAMP)  ## answer the running drill from another terminal: make drill-answer ANSWER='file.py:42 python' (or ANSWER=hint)
+	$(BIN)/leaklab drill $(if $(filter hint,$(ANSWER)),hint,answer $(ANSWER))
+
+.PHONY: lab-drill
+lab-drill: lab-check lab-env  ## incident drill on the Compose lab: the api runs a hidden leak; Grafana and Prometheus to find it [SEED=N]
+	$(BIN)/leaklab drill --compose $(if $(SEED),--seed $(SEED)) $(if $(SCENARIO),--scenario $(SCENARIO)) $(DRILL_ARGS)
 
 # --- Local lab (no Docker): leaklab run / compare / report, the API in a memory cgroup of its own ------------------
 DEMO_ARGS ?=

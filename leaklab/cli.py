@@ -20,6 +20,11 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "leaklab.soak.command",
         "the fixed modes under sustained load, judged against pass criteria (RELIABILITY.md)",
     ),
+    "attach": (
+        "leaklab.profile.attach.command",
+        "attach memray to the running API for a while, no restart: the top allocating line",
+    ),
+    "drill": ("leaklab.drill.command", "incident drill: a hidden leak to find; graded, explained, then fixed"),
     "bench": ("leaklab.bench.command", "benchmark each mode against the story's Node.js server and the ceilings"),
 }
 

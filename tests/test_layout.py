@@ -1,8 +1,8 @@
 """The package's layers, checked from its imports: shared helpers at the top, one package per command family.
 
 ``leaklab/*.py`` (cli, args, procs, scrape, units, machine) import no command family; the families
-(``lab``, ``profile``, ``bench``, ``soak``) never import ``bench`` or each other upward; and no module imports
-itself back through another (no cycles). ``cli`` names each command's module by string only.
+(``lab``, ``profile``, ``bench``, ``soak``, ``drill``) never import ``bench`` or each other upward; and no
+module imports itself back through another (no cycles). ``cli`` names each command's module by string only.
 """
 
 from __future__ import annotations
@@ -13,10 +13,10 @@ from pathlib import Path
 import pytest
 
 PACKAGE = Path(__file__).resolve().parents[1] / "leaklab"
-FAMILIES = ("lab", "profile", "bench", "soak")
+FAMILIES = ("lab", "profile", "bench", "soak", "drill")
 # which other family a family may use: profiling drives the lab's Locust (lab.load); the soak is lab runs judged
-# by stricter criteria, so it builds on the lab
-ALLOWED = {"lab": set(), "profile": {"lab"}, "bench": set(), "soak": {"lab"}}
+# by stricter criteria, so it builds on the lab; the drill runs the API under the lab's memory limit and load
+ALLOWED = {"lab": set(), "profile": {"lab"}, "bench": set(), "soak": {"lab"}, "drill": {"lab"}}
 
 
 def _module(path: Path) -> str:

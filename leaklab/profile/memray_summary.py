@@ -149,9 +149,12 @@ def _relative(filename: str) -> str:
 def paragraph(summary: dict[str, Any]) -> str:
     """One paragraph a learner can act on: the top allocator, its bytes and its share."""
     sites = summary["top_sites"]
+    where = summary.get("where") or f"In {summary['mode']} mode, under {summary['duration_s']} s of StoryUser load"
+    served = (
+        "" if summary["requests"] is None else f" ({summary['requests']:,} requests, {summary['failures']:,} failed)"
+    )
     head = (
-        f"In {summary['mode']} mode, under {summary['duration_s']} s of StoryUser load "
-        f"({summary['requests']:,} requests, {summary['failures']:,} failed), the API's heap went from "
+        f"{where}{served}, the API's heap went from "
         f"{mib(summary['load_start_bytes'])} when the load started to {mib(summary['peak_bytes'])} at its peak."
     )
     if not sites or sites[0]["growth_bytes"] <= 0:
@@ -165,6 +168,8 @@ def paragraph(summary: dict[str, Any]) -> str:
     )
     if top["share"] < 0.5:
         return text + " No single line holds most of the growth: nothing piles up in one place."
+    if summary["requests"] is None:
+        return text + " (The API's request count was not readable: compare the allocations with its traffic.)"
     requests = summary["requests"] or 1
     per_request, bytes_per_request = top["count"] / requests, top["growth_bytes"] / requests
     if per_request >= 0.5 and bytes_per_request >= KIB:
@@ -181,7 +186,7 @@ def paragraph(summary: dict[str, Any]) -> str:
 def markdown(summary: dict[str, Any]) -> str:
     files = summary["files"]
     lines = [
-        f"# memray profile: {summary['mode']} mode",
+        f"# {summary.get('title') or 'memray profile: ' + summary['mode'] + ' mode'}",
         "",
         summary["paragraph"],
         "",

@@ -75,7 +75,8 @@ def test_images_are_pinned_to_exact_versions(name: str) -> None:
     if "build" in service:
         context = REPO / service["build"]["context"]
         dockerfile = (context / service["build"].get("dockerfile", "Dockerfile")).read_text()
-        bases = re.findall(r"^FROM\s+(\S+)", dockerfile, re.MULTILINE)
+        stages = set(re.findall(r"^FROM\s+\S+\s+AS\s+(\S+)", dockerfile, re.MULTILINE | re.IGNORECASE))
+        bases = [b for b in re.findall(r"^FROM\s+(\S+)", dockerfile, re.MULTILINE) if b not in stages]
         assert bases and all(EXACT_TAG.match(base) for base in bases), f"{name}: unpinned base image {bases}"
         assert service["image"].endswith(":local"), "a built image gets a local tag, never a registry one"
     elif service["image"].endswith(":local"):  # built by another service (pull_policy: never)

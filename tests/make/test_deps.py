@@ -19,7 +19,18 @@ NEEDS = {
     "run MODE=redis": ("redis-server",),
     "profile MODE=redis": ("redis-server",),
     "bench": ("redis-server", "wrk", "nodejs", "npm"),
-    "test": ("redis-server", "wrk", "nodejs", "npm", "prometheus", "prometheus-redis-exporter", "chromium", "docker.io", "debootstrap"),
+    "test": (
+        "redis-server",
+        "wrk",
+        "nodejs",
+        "npm",
+        "prometheus",
+        "prometheus-redis-exporter",
+        "chromium",
+        "gdb",
+        "docker.io",
+        "debootstrap",
+    ),
 }
 
 

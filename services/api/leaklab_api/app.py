@@ -31,8 +31,9 @@ from .responses import (
     ok_response,
 )
 from .scenarios import Scenario, build_scenario
-from .settings import CacheMode, Settings
+from .settings import HIDDEN, CacheMode, Settings
 
+DATA_DOC = "A JSON payload for `key` (a fresh key per request without one), through the cache."
 KEY_PATTERN = r"^[A-Za-z0-9_.:-]+$"
 KEY_MAX_LENGTH = 128
 KEY_RULE = "key must be 1 to 128 characters of [A-Za-z0-9_.:-]"
@@ -58,11 +59,11 @@ def create_app(
     counters = CacheCounters(registry)
     cgroup = MemoryCgroup.find()
     state = StateCollector(
-        settings.cache_mode.value,
+        settings.public_mode,
         __version__,
         cgroup,
-        scenario=settings.scenario.value,
-        fixed=settings.scenario_fixed,
+        scenario=HIDDEN if settings.hide_scenario else settings.scenario.value,
+        fixed=None if settings.hide_scenario else settings.scenario_fixed,
     )
     registry.register(state)
     tracker = None
@@ -117,13 +118,15 @@ def create_app(
         "/data",
         response_class=Response,
         summary="The story's endpoint: a cached payload",
+        # one description for both: the wrapper's docstring would tell a drill's learner that a scenario runs
+        description=DATA_DOC,
         responses=ok_response(DataBody, "the payload; X-Cache says hit, miss or bypass")
         | error_response(422, "the key breaks the rule"),
     )(handler)
 
     @app.get("/healthz", summary="Liveness: the process answers", responses=ok_response(HealthBody, "alive"))
     async def healthz() -> JSONResponse:
-        return JSONResponse({"status": "ok", "mode": settings.cache_mode.value})
+        return JSONResponse({"status": "ok", "mode": settings.public_mode})
 
     @app.get(
         "/readyz",
@@ -132,10 +135,10 @@ def create_app(
     )
     async def readyz() -> JSONResponse:
         if await cache.ready():
-            return JSONResponse({"status": "ready", "mode": settings.cache_mode.value})
+            return JSONResponse({"status": "ready", "mode": settings.public_mode})
         reason = getattr(cache, "last_error", None) or "cache backend unreachable"
         return JSONResponse(
-            {"error": reason, "status": "unavailable", "mode": settings.cache_mode.value, "reason": reason},
+            {"error": reason, "status": "unavailable", "mode": settings.public_mode, "reason": reason},
             status_code=503,
         )
 

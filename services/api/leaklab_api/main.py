@@ -31,6 +31,12 @@ def build_parser(prog: str = "leaklab api") -> argparse.ArgumentParser:
         default=None,
         help="run the catalogue scenario with its fix applied (LEAKLAB_SCENARIO_FIXED)",
     )
+    parser.add_argument(
+        "--hide-scenario",
+        action="store_true",
+        default=None,
+        help="drill mode: metrics, /healthz and logs say 'hidden' for the scenario and mode (LEAKLAB_HIDE_SCENARIO)",
+    )
     parser.add_argument("--host", help="bind address (LEAKLAB_HOST, default 127.0.0.1)")
     parser.add_argument("--port", help="port (LEAKLAB_PORT, default 8000)")
     parser.add_argument("--lru-max-entries", help="LRU bound (LEAKLAB_LRU_MAX_ENTRIES, default 50)")
@@ -70,7 +76,7 @@ def main(argv: Sequence[str] | None = None, prog: str = "leaklab api") -> int:
     from .app import create_app
 
     print(
-        f"leaklab api: mode={settings.cache_mode.value}{_scenario_words(settings)} on http://{settings.host}:{settings.port}"
+        f"leaklab api: mode={settings.public_mode}{_scenario_words(settings)} on http://{settings.host}:{settings.port}"
         + (" (debug endpoints on)" if settings.debug_enabled else ""),
         file=sys.stderr,
         flush=True,
@@ -80,6 +86,8 @@ def main(argv: Sequence[str] | None = None, prog: str = "leaklab api") -> int:
 
 
 def _scenario_words(settings: Settings) -> str:
+    if settings.hide_scenario:
+        return " scenario=hidden (a drill)"
     if settings.scenario is ScenarioName.CACHE:
         return ""
     return f" scenario={settings.scenario.value}" + (" (fixed)" if settings.scenario_fixed else " (leaky)")

@@ -47,7 +47,13 @@ class StateCollector(Collector):
     """Gauges computed at scrape time from the last cache stats and the memory cgroup."""
 
     def __init__(
-        self, mode: str, version: str, cgroup: MemoryCgroup | None, *, scenario: str = "cache", fixed: bool = False
+        self,
+        mode: str,
+        version: str,
+        cgroup: MemoryCgroup | None,
+        *,
+        scenario: str = "cache",
+        fixed: bool | None = False,  # None: hidden (a drill)
     ) -> None:
         self.mode = mode
         self.version = version
@@ -62,7 +68,8 @@ class StateCollector(Collector):
             "Which cache mode and leak scenario run (fixed: the scenario's fix is applied).",
             labels=["mode", "version", "scenario", "fixed"],
         )
-        info.add_metric([self.mode, self.version, self.scenario, str(self.fixed).lower()], 1)
+        fixed = "hidden" if self.fixed is None else str(self.fixed).lower()
+        info.add_metric([self.mode, self.version, self.scenario, fixed], 1)
         yield info
         s = self.cache_stats
         yield GaugeMetricFamily(

@@ -10,6 +10,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 ENV_PREFIX = "LEAKLAB_"
 ECHO_MAX_CHARS = 60  # a hostile value is quoted this far in an error, so the error stays one readable line
+HIDDEN = "hidden"  # what a drill shows instead of the scenario's name and the cache mode
 
 
 class CacheMode(StrEnum):
@@ -41,6 +42,9 @@ class Settings(BaseSettings):
     cache_mode: CacheMode = Field(CacheMode.LEAKY, description="leaky, lru or redis (lru for catalogue scenarios)")
     scenario: ScenarioName = Field(ScenarioName.CACHE, description="cache (the story) or a catalogue scenario")
     scenario_fixed: bool = Field(False, description="run the catalogue scenario with its fix applied")
+    hide_scenario: bool = Field(
+        False, description="drill mode: metrics, /healthz and log lines say 'hidden' for the scenario and cache mode"
+    )
     lru_max_entries: int = Field(50, ge=1, le=10_000_000, description="bound of the in-process LRU")
     payload_items: int = Field(10_000, ge=1, le=1_000_000, description='"xxxx" items per payload')
     origin_latency_ms: float = Field(2.0, ge=0, le=10_000, description="simulated database read time on a cache miss")
@@ -77,6 +81,11 @@ class Settings(BaseSettings):
         if self.scenario is not ScenarioName.CACHE and "cache_mode" not in self.model_fields_set:
             object.__setattr__(self, "cache_mode", CacheMode.LRU)
         return self
+
+    @property
+    def public_mode(self) -> str:
+        """The cache mode as metrics, /healthz and logs show it ("hidden" in a drill: it tells the story's leak)."""
+        return HIDDEN if self.hide_scenario else self.cache_mode.value
 
     @property
     def debug_enabled(self) -> bool:

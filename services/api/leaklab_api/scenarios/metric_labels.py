@@ -28,7 +28,7 @@ class MetricLabels:
         self.fixed = fixed
         self.sizes = Histogram(
             "leaklab_scenario_response_size_bytes",
-            "Response sizes by handler (the metric-labels scenario).",
+            "Response sizes by handler.",
             ["handler"],
             buckets=SIZE_BUCKETS_BYTES,
             registry=registry,

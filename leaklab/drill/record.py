@@ -1,0 +1,102 @@
+"""The drill's record: a timeline of what happened and the grade, as ``drill.json`` and ``drill.html``.
+
+Written at the end, whatever ended the drill (an answer, giving up, Ctrl-C, an error), so the record
+always exists; the scenario is named here, after the fact, and nowhere while the drill runs.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .catalogue import Leak
+from .grading import Grade
+
+
+@dataclass
+class Record:
+    leak: Leak
+    seed: int | None
+    started: float = field(default_factory=time.time)
+    t0: float = field(default_factory=time.monotonic)
+    events: list[dict[str, Any]] = field(default_factory=list)
+    grades: list[Grade] = field(default_factory=list)
+    hints: list[str] = field(default_factory=list)
+    outcome: str = "running"
+
+    def elapsed_s(self) -> float:
+        return round(time.monotonic() - self.t0, 1)
+
+    def note(self, what: str, **data: Any) -> None:
+        self.events.append({"t": self.elapsed_s(), "event": what, **data})
+
+    def to_json(self, samples: list[dict[str, Any]], rates: dict[str, float | None]) -> dict[str, Any]:
+        final = self.grades[-1] if self.grades else None
+        return {
+            "scenario": self.leak.scenario,
+            "seed": self.seed,
+            "started_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(self.started)),
+            "outcome": self.outcome,
+            "correct": bool(final and final.correct),
+            "time_to_answer_s": final.seconds if final else None,
+            "hints_used": len(self.hints),
+            "grades": [g.to_json() for g in self.grades],
+            "hints": self.hints,
+            "answer_key": {
+                "where": f"{self.leak.path}:{self.leak.line}",
+                "function": self.leak.function,
+                "class": self.leak.kind,
+                "line": self.leak.source,
+            },
+            "memory_mb_per_min": rates,
+            "timeline": self.events,
+            "samples": samples,
+        }
+
+    def write(self, out: Path, samples: list[dict[str, Any]], rates: dict[str, float | None]) -> Path:
+        data = self.to_json(samples, rates)
+        (out / "drill.json").write_text(json.dumps(data, indent=2) + "\n")
+        page = out / "drill.html"
+        page.write_text(_html(data, self.leak.explanation))
+        return page
+
+
+def _html(data: dict[str, Any], explanation: str) -> str:
+    e = html.escape
+    verdict = "correct" if data["correct"] else "not correct"
+    grades = "".join(
+        f"<li><code>{e(g['answer'])}</code>: {e(g['feedback'])} ({g['seconds']:.0f} s, {g['hints']} hints)</li>"
+        for g in data["grades"]
+    )
+    events = "".join(f"<tr><td>{ev['t']:.0f} s</td><td>{e(ev['event'])}</td></tr>" for ev in data["timeline"])
+    rates = data["memory_mb_per_min"]
+    key = data["answer_key"]
+    return f"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>leaklab drill: {e(data["scenario"])}</title>
+<style>body{{font-family:system-ui,sans-serif;max-width:52rem;margin:2rem auto;padding:0 1rem}}
+td{{padding:.1rem .8rem .1rem 0;vertical-align:top}}pre{{white-space:pre-wrap;background:#f4f4f4;padding:1rem}}</style>
+</head><body>
+<h1>Drill: {verdict}</h1>
+<p>Scenario <b>{e(data["scenario"])}</b>, started {e(data["started_at"])}, outcome: {e(data["outcome"])};
+hints used: {data["hints_used"]}; time to answer: {_s(data["time_to_answer_s"])}.</p>
+<h2>Answers</h2><ul>{grades or "<li>none</li>"}</ul>
+<h2>The leak</h2>
+<p><code>{e(key["where"])}</code> in <code>{e(key["function"])}()</code>, class <b>{e(key["class"])}</b>:
+<code>{e(key["line"])}</code></p>
+<pre>{e(explanation)}</pre>
+<p>Memory growth: {_rate(rates.get("leaking"))} while leaking, {_rate(rates.get("fixed"))} with the fix.</p>
+<h2>Timeline</h2><table>{events}</table>
+</body></html>
+"""
+
+
+def _s(seconds: float | None) -> str:
+    return "-" if seconds is None else f"{seconds:.0f} s"
+
+
+def _rate(rate: float | None) -> str:
+    return "not measured" if rate is None else f"{rate:+.1f} MB/min"

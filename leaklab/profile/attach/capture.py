@@ -1,0 +1,142 @@
+"""Attach memray to a running API for a bounded time, then write what ``leaklab profile`` writes.
+
+``memray attach --duration`` alone would stop tracking by itself, but only the target knows when it
+has finished writing the capture; so the capture is ended with ``memray detach``, which returns once
+the file is complete, and ``--duration`` (with some slack) is kept as a safety net: a target left
+behind by a killed ``leaklab attach`` still stops tracking on its own.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import subprocess
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import psutil
+
+from ...lab.load import LoadOptions, Locust
+from ...scrape import scrape
+from ..command import _render as render_flamegraph
+from ..memray_summary import leaked_sites, markdown, paragraph, top_sites
+from .native import native_callers
+from .runner import ComposeRunner, LocalRunner, Runner
+from .target import AttachRefused, Target, explain_failure
+
+SAFETY_SLACK_S = 60  # the target stops tracking by itself this long after the planned end
+INJECT_TIMEOUT_S = 45.0  # the target runs memray's code between two bytecodes of its main thread
+DEBUGGER_TIMEOUT_S = 120.0  # gdb needs a few seconds; memray compresses the capture when detaching
+
+
+@dataclass(frozen=True, slots=True)
+class AttachOptions:
+    duration_s: int
+    native: bool = False
+    users: int = 0  # Locust StoryUsers this command drives meanwhile; 0 = the lab's own load
+    wait_s: float = 0.1
+
+
+class AttachFailed(RuntimeError):
+    """The attach began but the capture could not be finished; the message says why."""
+
+
+def attach(
+    target: Target, out: Path, options: AttachOptions, log: Callable[[str], None], runner: Runner | None = None
+) -> dict[str, Any]:
+    """Track ``target`` for ``options.duration_s`` seconds into ``out`` and return the summary it wrote."""
+    runner = runner or LocalRunner()
+    out.mkdir(parents=True, exist_ok=True)
+    capture = (out / f"memray-attach-{target.pid}.bin").resolve()
+    remote = runner.capture_path(capture)
+    before = _served(target.port)
+    argv = runner.memray("attach", str(target.pid), "--force", "--output", remote)
+    argv += ["--duration", str(options.duration_s + SAFETY_SLACK_S)] + (["--native"] if options.native else [])
+    try:
+        done = subprocess.run(argv, capture_output=True, text=True, timeout=INJECT_TIMEOUT_S, check=False)
+    except subprocess.TimeoutExpired:
+        raise AttachRefused(
+            f"PID {target.pid} did not run memray's code within {INJECT_TIMEOUT_S:g}s (is its main thread blocked?)"
+        ) from None
+    if done.returncode != 0:
+        raise AttachRefused(explain_failure(target, done.stderr + done.stdout))
+    start = time.time()
+    log(
+        f"attached memray to PID {target.pid} for {options.duration_s}s"
+        + (" with native stacks" if options.native else "")
+    )
+    failures = 0
+    try:
+        failures = _wait(target, out, options, start)
+    finally:
+        _detach(target, runner)
+    runner.fetch(remote, capture)
+    requests = None if before is None else (_served(target.port) or before) - before
+    log("rendering memray's flame graphs")
+    files = {
+        "flamegraph": render_flamegraph(capture, out / "flamegraph.html"),
+        "leaks": render_flamegraph(capture, out / "leaks.html", "--leaks"),
+    }
+    peak, baseline, sites = top_sites(capture, 0.0)  # growth since tracking began
+    summary: dict[str, Any] = {
+        "mode": "attached",
+        "title": f"memray attached to PID {target.pid}",
+        "where": f"Attached to PID {target.pid} for {options.duration_s} s",
+        "pid": target.pid,
+        "port": target.port,
+        "native": options.native,
+        "duration_s": options.duration_s,
+        "users": options.users,
+        "wait_s": options.wait_s,
+        "requests": requests,
+        "failures": failures,
+        "peak_bytes": peak,
+        "load_start_bytes": baseline,
+        "top_sites": [asdict(s) for s in sites],
+        "leaked_sites": [asdict(s) for s in leaked_sites(capture)],
+        "native_callers": native_callers(capture) if options.native else [],
+    }
+    summary["paragraph"] = paragraph(summary)
+    files |= {"capture": capture, "summary_md": out / "summary.md", "summary_json": out / "summary.json"}
+    summary["files"] = {name: str(path) for name, path in files.items()}
+    (out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
+    (out / "summary.md").write_text(markdown(summary))
+    return summary
+
+
+def _wait(target: Target, out: Path, options: AttachOptions, start: float) -> int:
+    """Let the capture run (driving Locust when asked); the number of failed requests Locust saw."""
+    if options.users and target.port is not None:
+        load = LoadOptions(options.duration_s, options.users, float(options.users), "StoryUser", options.wait_s)
+        locust = Locust(out, out / "locust", f"http://127.0.0.1:{target.port}", load)
+        try:
+            locust.proc.wait(options.duration_s + 60)
+        finally:
+            locust.stop()
+        stats = locust.final()
+        return stats.failures if stats else 0
+    while time.time() - start < options.duration_s:
+        if not psutil.pid_exists(target.pid):
+            raise AttachFailed(f"PID {target.pid} exited while memray was tracking it (killed for its memory?)")
+        time.sleep(0.2)
+    return 0
+
+
+def _detach(target: Target, runner: Runner) -> None:
+    argv = runner.memray("detach", str(target.pid))
+    done = subprocess.run(argv, capture_output=True, text=True, timeout=DEBUGGER_TIMEOUT_S, check=False)
+    if done.returncode != 0 and (isinstance(runner, ComposeRunner) or psutil.pid_exists(target.pid)):
+        raise AttachFailed(f"memray detach failed: {' '.join((done.stderr or done.stdout).split())}")
+
+
+def _served(port: int | None) -> int | None:
+    """``GET /data`` requests the API has answered so far, from its ``/metrics``."""
+    if port is None:
+        return None
+    with contextlib.suppress(OSError, RuntimeError):
+        samples = scrape(port, timeout_s=10.0)
+        return int(sum(v for k, v in samples.with_prefix("http_requests_total").items() if 'handler="/data"' in k))
+    return None
