@@ -23,6 +23,8 @@ import yaml
 
 from leaklab_api.settings import Settings
 
+from .dockerfiles import base_images
+
 REPO = Path(__file__).resolve().parents[2]
 COMPOSE = REPO / "compose.yaml"
 ENV_EXAMPLE = REPO / ".env.example"
@@ -74,9 +76,7 @@ def test_images_are_pinned_to_exact_versions(name: str) -> None:
     service = services()[name]
     if "build" in service:
         context = REPO / service["build"]["context"]
-        dockerfile = (context / service["build"].get("dockerfile", "Dockerfile")).read_text()
-        stages = set(re.findall(r"^FROM\s+\S+\s+AS\s+(\S+)", dockerfile, re.MULTILINE | re.IGNORECASE))
-        bases = [b for b in re.findall(r"^FROM\s+(\S+)", dockerfile, re.MULTILINE) if b not in stages]
+        bases = base_images(context / service["build"].get("dockerfile", "Dockerfile"))
         assert bases and all(EXACT_TAG.match(base) for base in bases), f"{name}: unpinned base image {bases}"
         assert service["image"].endswith(":local"), "a built image gets a local tag, never a registry one"
     elif service["image"].endswith(":local"):  # built by another service (pull_policy: never)

@@ -21,6 +21,8 @@ from typing import Any
 import pytest
 import yaml
 
+from .dockerfiles import base_images
+
 REPO = Path(__file__).resolve().parents[2]
 DOCKERFILES = [REPO / "services" / "api" / "Dockerfile", REPO / "locustfiles" / "Dockerfile"]
 
@@ -84,7 +86,7 @@ def test_each_built_image_is_built_by_one_service_and_never_pulled() -> None:
 
 def test_image_pins_are_the_newest_patch_of_their_line() -> None:
     pins = [service["image"] for service in compose()["services"].values() if not service["image"].endswith(":local")]
-    pins += [base for path in DOCKERFILES for base in re.findall(r"^FROM\s+(\S+)", path.read_text(), re.MULTILINE)]
+    pins += [base for path in DOCKERFILES for base in base_images(path)]
     seen = set()
     for pin in pins:
         name, tag = pin.rsplit(":", 1)

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import re
 import shutil
 import subprocess
 import tempfile
@@ -23,6 +22,7 @@ from pathlib import Path
 
 import yaml
 
+from ..compose.dockerfiles import base_images
 from .engine import APT_INSTALL, Engine, run
 
 REPO = Path(__file__).resolve().parents[2]
@@ -57,7 +57,7 @@ def pinned_images() -> list[str]:
     services = yaml.safe_load((REPO / "compose.yaml").read_text())["services"]
     images = [s["image"] for s in services.values() if "build" not in s and not s["image"].endswith(":local")]
     for path in DOCKERFILES:
-        images += re.findall(r"^FROM\s+(\S+)", path.read_text(), re.MULTILINE)
+        images += base_images(path)
     return sorted(set(images))
 
 
