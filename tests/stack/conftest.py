@@ -14,7 +14,7 @@ from .engine import Engine, EngineUnavailable, existing_engine, start_own_engine
 from .lab import Lab, compose_services
 from .standins import CACHE, STANDIN_FOR, build_standins, pinned_images
 
-# Filled in by the stack test as it goes (seconds, MB, counts); printed at the end of the run.
+# Filled in by the stack test as it goes (seconds, MiB, counts); printed at the end of the run.
 FIGURES: dict[str, float | int | str] = {}
 ENGINE_STARTED = time.monotonic()  # reset when the engine fixture starts
 

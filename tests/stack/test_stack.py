@@ -7,8 +7,8 @@ and its dashboard is checked statically (tests/grafana/) and, here, query by que
 stack's Prometheus. The tests run in order, as a user goes: a bad setting, the leak to its OOM
 kill, the Redis fix, the LRU fix, and the teardown.
 
-To keep the run short, .env uses documented knobs a user could set too: a 160 MB memory limit,
-30 Locust users, a 16 MB Redis. The defaults keep the leak watchable over minutes.
+To keep the run short, .env uses documented knobs a user could set too: a 160 MiB memory limit,
+30 Locust users, a 16 MiB Redis. The defaults keep the leak watchable over minutes.
 """
 
 from __future__ import annotations
@@ -28,13 +28,13 @@ from .lab import Lab, compose_services, http_json, wait_until
 
 pytestmark = pytest.mark.slow
 KNOBS = {"API_MEMORY_LIMIT": "160m", "LOCUST_USERS": 30, "LOCUST_SPAWN_RATE": 10, "REDIS_MAXMEMORY": "16mb"}
-MB = 1e6
+MIB = 1024 * 1024  # the lab's one unit (leaklab/units.py)
 
 
 def rss_mb(lab: Lab) -> float:
     value = lab.value('max(process_resident_memory_bytes{job="api"})')
     assert value is not None, "Prometheus has no RSS of the API"
-    return value / MB
+    return value / MIB
 
 
 def assert_all_healthy(lab: Lab) -> None:
@@ -111,7 +111,7 @@ def test_leaky_mode_reaches_the_limit_is_killed_restarted_and_shows_where_the_me
 
     # "Where the memory is", as the dashboard's table reads it: the alloc-site metric (tracemalloc's top
     # sites by growth, computed at scrape time; /debug/memory serves the same table).
-    wait_until("the leak under way (RSS > 90 MB)", lambda: rss_mb(lab) > 90, 180)
+    wait_until("the leak under way (RSS > 90 MiB)", lambda: rss_mb(lab) > 90, 180)
     top = wait_until("an allocation site", lambda: lab.prometheus('topk(1, leaklab_alloc_site_share{job="api"})'), 60)
     site, share = top[0]["metric"]["site"], float(top[0]["value"][1])
     assert site.endswith("cache/leaky.py:24") and share > 0.5, (site, share)
@@ -138,8 +138,8 @@ def test_leaky_mode_reaches_the_limit_is_killed_restarted_and_shows_where_the_me
     wait_until("ApiRestarted fires", lambda: lab.prometheus('ALERTS{alertname="ApiRestarted",alertstate="firing"}'), 90)
     wait_until("Locust counts failed requests", lambda: lab.locust_failures() > 0, 60)
     FIGURES["leaky: Locust failures after the OOM kill"] = lab.locust_failures()
-    FIGURES["leaky: memory limit, MB"] = round(limit / MB)
-    FIGURES["leaky: RSS right after the restart, MB"] = round(rss_mb(lab))
+    FIGURES["leaky: memory limit, MiB"] = round(limit / MIB)
+    FIGURES["leaky: RSS right after the restart, MiB"] = round(rss_mb(lab))
 
 
 def test_every_dashboard_query_runs_against_the_stacks_prometheus(lab: Lab) -> None:
@@ -187,16 +187,16 @@ def fixed_mode_holds(lab: Lab, mode: str, target: str) -> None:
     assert total > 200, f"{mode}: Locust sent only {total} requests in the measured window"
     assert lab.locust_failures() == 0, f"{mode}: Locust failures {requests['errors']}"
     assert evicted() > evicted_before, f"{mode}: no evictions while the load ran"
-    # Leaky mode grows ~100 MB in such a window at this load; a bounded cache stays within a few MB.
+    # Leaky mode grows ~100 MiB in such a window at this load; a bounded cache stays within a few MiB.
     assert max(rss) - rss[0] < 10, f"{mode}: RSS grew {rss}"
-    FIGURES[f"{mode}: RSS over 30 s after warm-up, MB"] = f"{min(rss):.0f}-{max(rss):.0f}"
+    FIGURES[f"{mode}: RSS over 30 s after warm-up, MiB"] = f"{min(rss):.0f}-{max(rss):.0f}"
     FIGURES[f"{mode}: requests / failures in the window"] = f"{total} / 0"
     FIGURES[f"{mode}: evictions in the window"] = round(evicted() - evicted_before)
     if mode == "redis":
         maxmemory = lab.value("redis_memory_max_bytes")
         assert maxmemory == 16 * 1024 * 1024
         assert max(redis_used) <= maxmemory, f"used_memory {max(redis_used)} > maxmemory {maxmemory}"
-        FIGURES["redis: used_memory max / maxmemory, MB"] = f"{max(redis_used) / MB:.1f} / {maxmemory / MB:.1f}"
+        FIGURES["redis: used_memory max / maxmemory, MiB"] = f"{max(redis_used) / MIB:.1f} / {maxmemory / MIB:.1f}"
     cache_errors = lab.api_metric("leaklab_cache_errors_total") - errors_before
     FIGURES[f"{mode}: cache errors in the window"] = round(cache_errors)
     assert cache_errors == 0, f"{mode}: {cache_errors:.0f} cache errors"
