@@ -40,6 +40,7 @@ format: $(STAMP)  ## apply ruff's formatting and safe fixes
 # (an engine of its own, stand-in images built from Debian packages), and gdb for memray's live attach.
 LAB_PACKAGES := redis-server:redis-server
 BENCH_PACKAGES := $(LAB_PACKAGES) wrk:wrk node:nodejs npm:npm
+ATTACH_PACKAGES := gdb:gdb
 TEST_PACKAGES := $(BENCH_PACKAGES) promtool:prometheus prometheus:prometheus \
 	prometheus-redis-exporter:prometheus-redis-exporter chromium:chromium gdb:gdb \
 	docker:docker.io debootstrap:debootstrap
@@ -68,6 +69,10 @@ deps:  ## install every system package the tests start for real, when missing (a
 deps-lab:  ## install what the local lab starts (redis-server for the redis mode), when missing
 	$(call install_missing,$(LAB_PACKAGES),the lab runs the modes it can without them,exit 0)
 
+.PHONY: deps-attach
+deps-attach:  ## install what make attach needs (gdb, which memray attaches with), when missing
+	$(call install_missing,$(ATTACH_PACKAGES),attaching is refused with the reason until then,exit 0)
+
 .PHONY: deps-bench
 deps-bench:  ## install what make bench starts (redis-server, wrk, Node.js for the story's server), when missing
 	$(call install_missing,$(BENCH_PACKAGES),the benchmarks measure what they can without them,exit 0)
@@ -92,7 +97,7 @@ profile: $(STAMP) deps-lab  ## memray flame graph + the top allocating line unde
 ATTACH_ARGS ?=
 
 .PHONY: attach
-attach: $(STAMP)  ## memray attached to the running API, no restart: make attach PORT=8000 (or PID=N) [DURATION=20s] [NATIVE=1]
+attach: $(STAMP) deps-attach  ## memray attached to the running API, no restart: make attach PORT=8000 (or PID=N) [DURATION=20s] [NATIVE=1]
 	$(BIN)/leaklab attach $(if $(PID),--pid $(PID),--port $(or $(PORT),8000)) --duration $(or $(DURATION),20s) $(if $(NATIVE),--native) $(ATTACH_ARGS)
 
 .PHONY: lab-attach
@@ -220,18 +225,18 @@ lab-down: lab-check  ## Compose lab: stop it and remove its containers and volum
 FUZZ_EXAMPLES ?= 300
 
 .PHONY: fuzz
-fuzz: $(STAMP)  ## schemathesis on every API operation in every cache mode, FUZZ_EXAMPLES per operation (default 300)
+fuzz: $(STAMP) deps-lab  ## schemathesis on every API operation in every cache mode, FUZZ_EXAMPLES per operation (default 300)
 	FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/pytest tests/reliability/test_fuzz_api.py -s -q
 
 SOAK_ARGS ?=
 
 .PHONY: soak
-soak: $(STAMP)  ## the fixed modes under sustained load (10 min each), pass criteria per mode; updates RELIABILITY.md [SOAK_ARGS=...]
+soak: $(STAMP) deps-lab  ## the fixed modes under sustained load (10 min each), pass criteria per mode; updates RELIABILITY.md [SOAK_ARGS=...]
 	$(BIN)/leaklab soak --markdown RELIABILITY.md $(SOAK_ARGS)
 
 # --- The leak catalogue (docs/leaks.md) -------------------------------------------------------------------------------
 CATALOGUE_ARGS ?=
 
 .PHONY: catalogue
-catalogue: $(STAMP) deps-lab  ## the leak catalogue: every scenario leaky then fixed, same load and limit (~12 min), report in reports/catalogue
+catalogue: $(STAMP)  ## the leak catalogue: every scenario leaky then fixed, same load and limit (~12 min), report in reports/catalogue
 	$(BIN)/leaklab compare --scenarios all --duration $(or $(DURATION),30s) --out reports/catalogue $(CATALOGUE_ARGS)

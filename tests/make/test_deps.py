@@ -19,6 +19,8 @@ NEEDS = {
     "run MODE=redis": ("redis-server",),
     "profile MODE=redis": ("redis-server",),
     "bench": ("redis-server", "wrk", "nodejs", "npm"),
+    "soak": ("redis-server",),
+    "attach": ("gdb",),
     "test": (
         "redis-server",
         "wrk",
