@@ -2,7 +2,7 @@
 
 Only ever inside an engine the test started itself: a minimal Debian is bootstrapped with
 ``debootstrap`` together with the Debian packages the stand-ins run (one bootstrap is much faster
-than an ``apt-get`` in each image build; the tarball is cached under ``.cache/stack/`` for reruns),
+than an ``apt-get`` in each image build; the tarball is cached under ``~/.cache/leaklab/stack/`` for reruns),
 imported as a base image with this machine's CA bundle, and each stand-in
 (``tests/stack/standins/<name>/Dockerfile``: the upstream image's user, paths and entrypoint) is
 built FROM it and tagged with the exact name compose.yaml or a Dockerfile pins, so compose.yaml
@@ -27,7 +27,8 @@ from .engine import APT_INSTALL, Engine, run
 
 REPO = Path(__file__).resolve().parents[2]
 STANDINS = Path(__file__).resolve().parent / "standins"
-CACHE = REPO / ".cache" / "stack"
+# the user cache, as pip keeps its own: every clone on the machine reuses one tarball
+CACHE = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "leaklab" / "stack"
 DEBIAN_MIRROR = "http://deb.debian.org/debian"
 HOST_CA_BUNDLE = Path("/etc/ssl/certs/ca-certificates.crt")
 # Upstream image name -> stand-in folder; None: no stand-in (the test leaves that service out).
