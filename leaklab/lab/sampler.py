@@ -1,7 +1,10 @@
 """One sample a second: the API's memory and cache state, Redis ``INFO``, and Locust's request rate.
 
 Memory comes from the operating system (``/proc/PID/statm``, the cgroup's own files), so it is read
-even while the API is busy, tracing allocations or being restarted; cache state comes from ``/metrics``.
+even while the API is busy, tracing allocations or being restarted; cache state and the number of
+series the page exposes (Prometheus' ``scrape_samples_scraped``) come from ``/metrics``. A page grown
+by a label leak takes the API long to render, so it is read less often then (``SCRAPE_BUDGET``), like
+Prometheus' scrape interval, rather than keeping the API busy rendering it every second.
 A sample that cannot reach something leaves those fields empty instead of failing the run.
 """
 
@@ -14,12 +17,16 @@ import time
 from dataclasses import dataclass, fields
 from typing import Any
 
-from ..procs import rss_bytes
-from ..scrape import Samples, scrape
+from ..procs import http_get, rss_bytes
+from ..scrape import Samples, parse_metrics
 from .limits import MemoryLimit
 from .load import Locust
 
 COUNTERS = ("hits", "misses", "evictions", "errors")
+READ = ("leaklab_cache_", "leaklab_cgroup_", "process_resident_memory_bytes")  # the families a sample reads
+SCRAPE_TIMEOUT_S = 3.0
+SCRAPE_BUDGET = 0.5  # part of the time the API spends rendering our scrapes, at most
+MAX_SCRAPE_GAP_S = 3.0
 
 
 @dataclass(slots=True)
@@ -54,6 +61,7 @@ class Sample:
     redis_evicted_keys: int | None = None
     tracing: int = 0
     cache_limit_entries: float | None = None  # 0 = unbounded
+    metric_series: int | None = None  # samples on the /metrics page (Prometheus' scrape_samples_scraped)
 
 
 COLUMNS = [f.name for f in fields(Sample)]
@@ -82,6 +90,7 @@ class Sampler:
         self.redis_port = redis_port
         self.totals = CounterTotals()
         self._redis: Any = None
+        self._next_scrape = 0.0
         if redis_port is not None:
             import redis
 
@@ -103,9 +112,8 @@ class Sampler:
         s.oom_kills, s.restarts, s.tracing = oom_kills, restarts, int(tracing)
         s.rss_bytes = rss_bytes(api_pid) if api_pid else None
         s.cgroup_bytes = self.limit.usage_bytes()
-        if api_pid and scrape_metrics:
-            with contextlib.suppress(OSError, http.client.HTTPException, RuntimeError, ValueError):
-                self._from_metrics(s, scrape(api_port, timeout_s=0.8))
+        if api_pid and scrape_metrics and time.monotonic() >= self._next_scrape:
+            self._scrape(s, api_port)
         elif s.rss_bytes is not None:
             s.api_up = 1  # alive (not scraped while tracemalloc records: a snapshot per scrape is costly)
         if locust is not None and (live := locust.live()) is not None:
@@ -118,6 +126,19 @@ class Sampler:
                 s.redis_maxmemory = int(info["maxmemory"])
                 s.redis_evicted_keys = int(info["evicted_keys"])
         return s
+
+    def _scrape(self, s: Sample, api_port: int) -> None:
+        started = time.monotonic()
+        with contextlib.suppress(OSError, http.client.HTTPException, RuntimeError, ValueError):
+            status, _, body = http_get(api_port, "/metrics", SCRAPE_TIMEOUT_S)
+            if status != 200:
+                raise RuntimeError(f"/metrics answered {status}")
+            lines = body.decode().splitlines()
+            s.metric_series = sum(1 for line in lines if line and not line.startswith("#"))
+            # parsing a page of 30,000 series takes seconds: parse only the families a sample reads
+            self._from_metrics(s, parse_metrics("\n".join(line for line in lines if _read(line))))
+        took = time.monotonic() - started
+        self._next_scrape = started + min(took / SCRAPE_BUDGET, MAX_SCRAPE_GAP_S)
 
     def _from_metrics(self, s: Sample, m: Samples) -> None:
         s.api_up = 1
@@ -137,6 +158,12 @@ class Sampler:
         if self._redis is not None:
             with contextlib.suppress(Exception):
                 self._redis.close()
+
+
+def _read(line: str) -> bool:
+    """A sample, ``# HELP`` or ``# TYPE`` line of a family the sampler reads."""
+    name = line.split(" ", 3)[2] if line.startswith("#") and line.count(" ") >= 2 else line
+    return name.startswith(READ)
 
 
 def backfill_load(samples: list[Sample], history: list[tuple[float, int, int, int]]) -> None:

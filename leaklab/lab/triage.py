@@ -25,7 +25,8 @@ MEMRAY_NATIVE = (
 TRIAGE_RULE = (
     f"for a leaking run: native memory if RSS grew by at least {MIN_WINDOW_GROWTH_BYTES // 1024**2} MiB during the "
     f"tracemalloc window while traced memory grew by less than {MIN_TRACED_SHARE:.0%} of that; python objects "
-    "otherwise, named by the top allocation site (or its caller in our code when the site is in a library)"
+    "otherwise, named by the top allocation site (or its caller in our code when the site is in a library); "
+    "python objects whenever the /metrics series count grew (a label leak: the registry's children are objects)"
 )
 
 
@@ -43,6 +44,14 @@ def classify(summary: dict[str, Any]) -> dict[str, Any]:
         return {"leak_class": None, "top_line": None, "triage": None}
     alloc = summary.get("alloc") or {}
     traced, rss = alloc.get("traced_growth_bytes"), alloc.get("rss_growth_bytes")
+    labels = "series" in (summary.get("verdict_rules") or [])
+    if labels:  # the metrics registry's children are Python objects, however little RSS the window caught
+        top = top_line(alloc.get("sites") or [])
+        return {
+            "leak_class": PYTHON_OBJECTS,
+            "top_line": top,
+            "triage": f"python objects: {summary.get('verdict_reason')}; top line: {top or '?'}",
+        }
     if traced is None or rss is None:
         return {"leak_class": None, "top_line": None, "triage": "no tracemalloc window was recorded: class unknown"}
     if rss >= MIN_WINDOW_GROWTH_BYTES and traced < MIN_TRACED_SHARE * rss:

@@ -4,7 +4,8 @@ A bounded cache still makes memory grow at first (the cache fills, the allocator
 levels off: a plateau above the start is not a leak. So the slope is fitted only over the later part
 of the run, within each API process (a restart starts a new line), and a leak needs all of: a slope
 above a rate, a good fit (memory rises steadily, not noise) and growth worth noticing. An OOM kill is
-a leak by itself: memory reached the limit.
+a leak by itself: memory reached the limit. So is a ``/metrics`` page whose series count climbs with the
+traffic (``series.py``): a label leak, whose few KB per request the memory fit can miss.
 """
 
 from __future__ import annotations
@@ -15,7 +16,18 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..units import to_mib
+from .fit import pooled_line
+from .fit import segments as cut
 from .sampler import Sample
+from .series import (
+    MIN_SERIES_GROWTH,
+    MIN_SERIES_POINTS,
+    MIN_SERIES_R2,
+    SERIES_RULE,
+    fit_series,
+    series_leak,
+    series_reason,
+)
 
 FIT_FROM = 0.4  # fit over the run after this fraction of its duration
 MIN_RATE_MIB_PER_MIN = 2.0
@@ -31,12 +43,16 @@ THRESHOLDS: dict[str, Any] = {
     "min_growth_mib": MIN_GROWTH_MIB,
     "fit_starts_after_tracing_s": AFTER_TRACING_S,
     "fit_skips_first_s": WARMUP_S,
+    "min_series_growth": MIN_SERIES_GROWTH,
+    "min_series_r2": MIN_SERIES_R2,
+    "min_series_scrapes": MIN_SERIES_POINTS,
     "rule": (
         "leaking if the API was OOM-killed, or if over the later part of the run resident memory rose by at "
         f"least {MIN_RATE_MIB_PER_MIN} MiB/min with a linear fit R² of at least {MIN_R2} and a fitted growth "
-        f"of at least {MIN_GROWTH_MIB} MiB; bounded otherwise. The fit leaves out the tracemalloc window (and "
-        f"{AFTER_TRACING_S:g} s after it): tracing allocations costs memory of its own. If the later part of the "
-        f"run has too few samples left, the whole run is used, except its first {WARMUP_S:g} s"
+        f"of at least {MIN_GROWTH_MIB} MiB, {SERIES_RULE}; bounded otherwise. The memory fit leaves out the "
+        f"tracemalloc window (and {AFTER_TRACING_S:g} s after it): tracing allocations costs memory of its own. If "
+        "the later part of the run has too few samples left, the whole run is used, except its first "
+        f"{WARMUP_S:g} s"
     ),
 }
 
@@ -77,23 +93,15 @@ def fit_memory(samples: Sequence[Sample]) -> Fit | None:
     # the later part without tracing; else the whole run without tracing; else every sample (a very short
     # run), still with a new line after the tracing window, whose snapshot leaves memory behind
     for candidates in ([p for p in points if p[0] >= start], points, every):
-        segments = [seg for seg in _segments(candidates) if len(seg) >= 3]
+        segments = [seg for seg in cut(candidates) if len(seg) >= 3]
         if segments:
             break
     if not segments:
         return None
-    sxx = sxy = syy = 0.0
-    for seg in segments:
-        mt = statistics.fmean(t for t, _ in seg)
-        my = statistics.fmean(y for _, y in seg)
-        sxx += sum((t - mt) ** 2 for t, _ in seg)
-        sxy += sum((t - mt) * (y - my) for t, y in seg)
-        syy += sum((y - my) ** 2 for _, y in seg)
-    if sxx == 0:
+    line = pooled_line(segments)
+    if line is None:
         return None
-    slope = sxy / sxx  # MiB per second
-    r2 = (sxy * sxy) / (sxx * syy) if syy > 0 else 0.0
-    span = sum(seg[-1][0] - seg[0][0] for seg in segments)
+    slope, r2, span = line  # MiB per second
     return Fit(
         rate_mib_per_min=round(slope * 60, 3),
         r2=round(r2, 4),
@@ -104,28 +112,24 @@ def fit_memory(samples: Sequence[Sample]) -> Fit | None:
     )
 
 
-def _segments(points: Sequence[tuple[float, float, tuple[int, int]]]) -> list[list[tuple[float, float]]]:
-    segments: list[list[tuple[float, float]]] = []
-    last: tuple[int, int] | None = None
-    for t, y, key in points:
-        if key != last or not segments:
-            segments.append([])
-            last = key
-        segments[-1].append((t, y))
-    return segments
-
-
 def analyse(samples: Sequence[Sample], oom_kills: int) -> dict[str, Any]:
     """The sample-derived part of a mode's summary: verdict, fit, memory, cache and Redis figures."""
     rss = [to_mib(s.rss_bytes) for s in samples if s.rss_bytes]
     cgroup = [to_mib(s.cgroup_bytes) for s in samples if s.cgroup_bytes]
-    fit = fit_memory(samples)
-    leaking = oom_kills > 0 or (
+    fit, series = fit_memory(samples), fit_series(samples)
+    rules: dict[str, str] = {}  # every rule that holds, and why
+    if oom_kills > 0:
+        rules["oom"] = f"the API was OOM-killed {oom_kills} time{'s' if oom_kills != 1 else ''}"
+    if (
         fit is not None
         and fit.rate_mib_per_min >= MIN_RATE_MIB_PER_MIN
         and fit.r2 >= MIN_R2
         and fit.growth_mib >= MIN_GROWTH_MIB
-    )
+    ):
+        rules["memory"] = f"resident memory rose {fit.rate_mib_per_min:,.1f} MiB/min (R² {fit.r2:.2f})"
+    if series is not None and series_leak(series):
+        rules["series"] = series_reason(series)
+    leaking = bool(rules)
     entries, bound = _last(samples, "cache_entries"), _last(samples, "cache_limit_entries")
     note = None
     if leaking and not oom_kills and bound and entries is not None and entries < bound:
@@ -143,6 +147,8 @@ def analyse(samples: Sequence[Sample], oom_kills: int) -> dict[str, Any]:
     redis_used = [s.redis_used_memory for s in samples if s.redis_used_memory is not None]
     return {
         "verdict": "leaking" if leaking else "bounded",
+        "verdict_rules": list(rules),
+        "verdict_reason": "; ".join(rules.values()) if rules else None,
         "note": note,
         "leak_rate_mib_per_min": rate,
         "fit_r2": fit.r2 if fit else None,
@@ -158,6 +164,11 @@ def analyse(samples: Sequence[Sample], oom_kills: int) -> dict[str, Any]:
         if leaking and rate and rate > 0 and limit and end
         else None,
         "oom_kills": oom_kills,
+        "metric_series_start": series.start if series else None,
+        "metric_series_end": series.end if series else None,
+        "metric_series_growth": series.growth if series else None,
+        "metric_series_fit_r2": series.r2 if series else None,
+        "metric_series_per_request": series.per_request if series else None,
         "cache_entries_end": _last(samples, "cache_entries"),
         "cache_entries_peak": max((s.cache_entries for s in samples if s.cache_entries is not None), default=None),
         "hit_ratio": round(hits / (hits + misses), 4) if hits is not None and misses and hits + misses > 0 else None,

@@ -1,9 +1,10 @@
-"""``leaklab compare --scenarios``: every payload scenario leaky and fixed in one short run, classified.
+"""``leaklab compare --scenarios``: every catalogue scenario leaky and fixed in one short run, classified.
 
 One combined run (real API processes in memory cgroups, real Locust): each leaky scenario is *leaking*
 with the right class (python objects, named by the scenario's own module; or native memory, which
 tracemalloc cannot see), and each fixed one is *bounded*. ``metric-labels`` grows a histogram, not a
-payload, per request: too slowly for a run this short (tests/api/test_scenarios.py covers it).
+payload, per request, too little for the memory rule in a run this short: it is called leaking because
+its ``/metrics`` series count climbs with the traffic (a label leak), while its fix's stays flat.
 """
 
 from __future__ import annotations
@@ -15,14 +16,14 @@ import pytest
 
 from .test_compare import leaklab
 
-PAYLOAD_SCENARIOS = ("memoize", "listeners", "request-log", "tasks", "exceptions", "native")
+SCENARIOS = ("memoize", "listeners", "request-log", "tasks", "exceptions", "native", "metric-labels")
 
 
 @pytest.fixture(scope="module")
 def catalogue(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     out = tmp_path_factory.mktemp("catalogue") / "report"
     done = leaklab(
-        "compare", "--scenarios", ",".join(PAYLOAD_SCENARIOS), "--duration", "15s", "--wait-s", "0.02",
+        "compare", "--scenarios", ",".join(SCENARIOS), "--duration", "12s", "--wait-s", "0.02",
         "--mem-limit", "320M", "--out", out, timeout=900,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr[-3000:]
@@ -35,12 +36,16 @@ def catalogue(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
 @pytest.mark.slow
 def test_every_scenario_is_classified_leaky_and_fixed(catalogue: dict[str, Any]) -> None:
     runs = catalogue["modes"]
-    assert list(runs) == [name for s in PAYLOAD_SCENARIOS for name in (s, f"{s}-fixed")]
-    for scenario in PAYLOAD_SCENARIOS:
+    assert list(runs) == [name for s in SCENARIOS for name in (s, f"{s}-fixed")]
+    for scenario in SCENARIOS:
         leaky, fixed = runs[scenario], runs[f"{scenario}-fixed"]
-        assert leaky["verdict"] == "leaking", (scenario, leaky["leak_rate_mb_per_min"], leaky["fit_r2"])
-        assert fixed["verdict"] == "bounded", (scenario, fixed["leak_rate_mb_per_min"], fixed["fit_r2"])
-        assert fixed["leak_class"] is None
+        assert leaky["verdict"] == "leaking", (scenario, leaky["leak_rate_mib_per_min"], leaky["fit_r2"])
+        assert fixed["verdict"] == "bounded", (scenario, fixed["leak_rate_mib_per_min"], fixed["fit_r2"])
+        assert fixed["leak_class"] is None and "series" not in fixed["verdict_rules"], fixed["metric_series_growth"]
+        if scenario == "metric-labels":  # thousands of series: fifteen per request (a histogram's buckets and more)
+            assert "series" in leaky["verdict_rules"], (leaky["metric_series_growth"], leaky["metric_series_fit_r2"])
+            assert "the /metrics series count grew by" in leaky["verdict_reason"]
+            assert leaky["metric_series_growth"] > 2000 and abs(fixed["metric_series_growth"]) < 500
         if scenario == "native":
             assert leaky["leak_class"] == "native memory", leaky["triage"]
             assert leaky["top_line"] is None and "memray" in leaky["triage"] and "--native" in leaky["triage"]
@@ -55,5 +60,6 @@ def test_the_report_and_terminal_show_the_class(catalogue: dict[str, Any]) -> No
     html, stderr = catalogue["_html"], catalogue["_stderr"]
     assert "What leaks: Python objects or native memory" in html
     assert "native memory" in html and "python objects" in html and "scenarios/tasks.py:" in html
+    assert "/metrics series" in html and "a label leak" in html and "scenarios/metric_labels.py:" in html
     assert "class" in stderr and "native: native memory" in stderr
     assert catalogue["thresholds"]["class_rule"].startswith("for a leaking run")

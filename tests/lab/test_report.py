@@ -84,3 +84,14 @@ def test_leaklab_report_re_renders_and_renames_old_mb_keys(tmp_path: Path) -> No
     again = json.loads((tmp_path / "summary.json").read_text())["modes"]["lru"]
     assert again["rss_peak_mib"] == 60.0 and "rss_peak_mb" not in again
     assert (tmp_path / "report.html").exists()
+
+
+def test_leaklab_report_reads_samples_written_before_the_series_count(tmp_path: Path) -> None:
+    _write(tmp_path)
+    csv_path = tmp_path / "samples.csv"
+    header, *rows = csv_path.read_text().splitlines()
+    assert header.endswith(",metric_series")
+    csv_path.write_text("\n".join(line.rsplit(",", 1)[0] for line in [header, *rows]) + "\n")  # the column dropped
+    assert report_main([str(tmp_path)]) == 0
+    again = json.loads((tmp_path / "summary.json").read_text())["modes"]
+    assert again["leaky"]["verdict"] == "leaking" and again["lru"]["metric_series_growth"] is None

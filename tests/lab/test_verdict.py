@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 from leaklab.lab.sampler import Sample
+from leaklab.lab.triage import classify
 from leaklab.lab.verdict import analyse
 
 MB = 1024 * 1024
@@ -52,3 +53,56 @@ def test_restarts_start_a_new_line() -> None:
     result = analyse(first + second, oom_kills=0)
     assert result["verdict"] == "leaking"
     assert math.isclose(result["leak_rate_mib_per_min"], 360, rel_tol=0.01)  # not dragged down by the drop
+
+
+def _with_series(series: list[int | None], rss_mb: float = 60.0, per_s: int = 150) -> list[Sample]:
+    """Flat memory (the memory rule never holds) and a /metrics page with ``series`` samples at each second."""
+    samples = _samples([rss_mb] * len(series))
+    for t, (s, count) in enumerate(zip(samples, series, strict=True)):
+        s.metric_series, s.requests_total = count, per_s * t
+    return samples
+
+
+def test_a_series_count_that_climbs_with_the_traffic_is_a_label_leak() -> None:
+    result = analyse(_with_series([100 + 15 * 150 * t for t in range(15)]), oom_kills=0)  # 15 series per request
+    assert result["verdict"] == "leaking"
+    assert result["verdict_rules"] == ["series"]
+    assert result["metric_series_growth"] > 20_000 and result["metric_series_per_request"] == 15
+    assert (
+        "the /metrics series count grew by" in result["verdict_reason"] and "15 per request" in result["verdict_reason"]
+    )
+    assert "label leak" in result["verdict_reason"]
+    assert (
+        classify({**result, "alloc": {"sites": [{"site": "prometheus_client/metrics.py:1", "caller": "x.py:3"}]}})[
+            "leak_class"
+        ]
+        == "python objects"
+    )
+
+
+def test_a_fixed_set_of_series_is_bounded() -> None:
+    # the route's and statuses' series on the first requests, then the debug collector's top sites
+    curve = [72, 72, 102, 102, 102, 102, None, None, None, 162, 162, 162, 162, 162, 162]
+    result = analyse(_with_series(curve), oom_kills=0)
+    assert result["verdict"] == "bounded" and result["verdict_reason"] is None
+    assert abs(result["metric_series_growth"]) < 200
+
+
+def test_a_noisy_or_short_series_count_is_not_a_leak() -> None:
+    noisy = [5000 + (4000 if t % 2 else -4000) + 200 * t for t in range(15)]  # +2,600 but R² far below 0.9
+    result = analyse(_with_series(noisy), oom_kills=0)
+    assert result["verdict"] == "bounded"
+    assert result["metric_series_growth"] >= 2000 and result["metric_series_fit_r2"] < 0.9
+    short = [None] * 10 + [100, 5000, 10_000] + [None] * 2  # three scrapes say nothing either way
+    result = analyse(_with_series(short), oom_kills=0)
+    assert result["verdict"] == "bounded" and result["metric_series_growth"] is None
+
+
+def test_a_restart_starts_a_new_series_line() -> None:
+    first = _with_series([100 + 2000 * t for t in range(10)])
+    second = _with_series([100 + 2000 * t for t in range(10)])
+    for s in second:
+        s.t_s += 10
+        s.api_pid = 101
+    result = analyse(first + second, oom_kills=0)
+    assert result["verdict_rules"] == ["series"] and result["metric_series_fit_r2"] > 0.99

@@ -37,7 +37,8 @@ def _num(value: Any, fmt: str = "{:,.1f}", missing: str = "–") -> str:
 def verdict_section(modes: dict[str, Any]) -> str:
     head = (
         "<tr><th class=l>mode</th><th class=l>verdict</th><th>leak rate<br>MiB/min (R²)</th>"
-        "<th>memory start → peak → end<br>(plateau), MiB</th><th>OOM kills<br>(restarts)</th><th>requests</th>"
+        "<th>memory start → peak → end<br>(plateau), MiB</th><th>/metrics series<br>start → end (fitted growth)</th>"
+        "<th>OOM kills<br>(restarts)</th><th>requests</th>"
         "<th>failures</th><th>latency p50 / p95 / p99<br>ms</th><th>hit ratio</th><th>evictions</th>"
         "<th>Redis used (peak)<br>/ maxmemory</th></tr>"
     )
@@ -53,13 +54,20 @@ def verdict_section(modes: dict[str, Any]) -> str:
             f"<td class=l><span class='badge {e(m['verdict'])}'>{e(m['verdict'])}</span></td>"
             f"<td>{_num(m.get('leak_rate_mib_per_min'))}{r2}</td>"
             f"<td>{_num(m.get('rss_start_mib'))} → {_num(m.get('rss_peak_mib'))} → {_num(m.get('rss_end_mib'))}"
-            f" ({_num(m.get('rss_plateau_mib'))})</td>"
+            f" ({_num(m.get('rss_plateau_mib'))})</td><td>{_series(m)}</td>"
             f"<td>{m.get('oom_kills', 0)} ({m.get('restarts', 0)})</td><td>{_num(m.get('requests'), '{:,}')}</td>"
             f"<td>{failures}</td><td>{_num(m.get('p50_ms'), '{:g}')} / {_num(m.get('p95_ms'), '{:g}')} / "
             f"{_num(m.get('p99_ms'), '{:g}')}</td><td>{_num(m.get('hit_ratio'), '{:.1%}')}</td>"
             f"<td>{_num(m.get('evictions'), '{:,.0f}')}</td><td>{redis if mode == 'redis' else '–'}</td></tr>"
         )
     return f"<table id=verdict>{head}{''.join(rows)}</table>"
+
+
+def _series(m: dict[str, Any]) -> str:
+    if m.get("metric_series_growth") is None:
+        return "–"
+    start, end, growth = m.get("metric_series_start"), m.get("metric_series_end"), m["metric_series_growth"]
+    return f"{_num(start, '{:,}')} → {_num(end, '{:,}')} ({growth:+,})"
 
 
 def triage_table(modes: dict[str, Any]) -> str:
@@ -96,6 +104,8 @@ def headline(modes: dict[str, Any]) -> str:
             rate = m.get("leak_rate_mib_per_min")
             grew = f"grew about {rate:,.0f} MiB per minute" if rate else "grew"
             end = f" and was OOM-killed {kills} time{'s' if kills != 1 else ''}" if kills else ""
+            if "series" in (m.get("verdict_rules") or []):
+                end += f"; its /metrics series count grew by {m['metric_series_growth']:,} (a label leak)"
             parts.append(f"<b>{e(mode)}</b> <span class='badge leaking'>leaked</span>: memory {grew}{end}")
         else:
             parts.append(
