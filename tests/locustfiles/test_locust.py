@@ -9,6 +9,7 @@ import os
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -48,6 +49,19 @@ def wait_for_samples(port: int, proc: subprocess.Popen[bytes], until: str, timeo
     raise AssertionError(f"no {until} > 0 on :{port} within {timeout_s}s; last scrape: {dict(samples)}")
 
 
+def wait_for(port: int, proc: subprocess.Popen[bytes], what: str, ready: Callable[[Samples], bool]) -> Samples:
+    """Scrape the Locust metrics endpoint until ``ready`` holds for a scrape (Locust still running)."""
+    deadline = time.monotonic() + 20
+    samples = Samples()
+    while time.monotonic() < deadline and proc.poll() is None:
+        with contextlib.suppress(OSError):
+            samples = scrape(port)
+            if ready(samples):
+                return samples
+        time.sleep(0.2)
+    raise AssertionError(f"{what}: not seen on :{port} within 20 s; last scrape: {dict(samples)}")
+
+
 def wait_exit(locust: Child, timeout_s: float = 20.0) -> int:
     """Locust's exit code once it stops by itself (run time or shape over); stopped by PID otherwise."""
     try:
@@ -75,9 +89,18 @@ def test_story_and_realistic_users_run_without_failures_and_feed_prometheus(
         "--metrics-port", str(port), "StoryUser", "RealisticUser",
     )  # fmt: skip
     try:
-        wait_for_samples(port, locust.proc, "locust_requests_total")
-        time.sleep(1.5)  # enough requests for the percentiles
-        samples = scrape(port)
+        samples = wait_for(
+            port,
+            locust.proc,
+            "requests from both user classes, and their percentiles",
+            lambda s: (
+                all(
+                    s.get(sample_key("locust_requests_total", {"method": "GET", "name": name}), 0) > 0
+                    for name in ("/data (fresh key)", "/data?key=[zipf]")
+                )
+                and s.value("locust_response_time_seconds", -1.0, quantile="0.99") > 0
+            ),
+        )
     finally:
         code = wait_exit(locust)
     assert code == 0, locust.log_tail(40)
@@ -143,9 +166,12 @@ def test_distributed_like_compose_the_master_serves_the_workers_stats(start_api:
         name="worker", env=env,
     )  # fmt: skip
     try:
-        wait_for_samples(port, master.proc, "locust_requests_total")
-        time.sleep(1)
-        samples = scrape(port)
+        samples = wait_for(
+            port,
+            master.proc,
+            "every user spawned on the worker, and its requests",
+            lambda s: s.value("locust_users", 0) == 3 and sum(s.with_prefix("locust_requests_total").values()) > 0,
+        )
     finally:
         code = wait_exit(master)
         worker.proc.wait(10)
