@@ -20,6 +20,7 @@ import urllib.request
 
 import pytest
 
+from leaklab.soak.criteria import REDIS_SLACK_BYTES
 from tests.prometheus.test_dashboard_queries import dashboard_queries
 
 from . import conftest
@@ -195,7 +196,12 @@ def fixed_mode_holds(lab: Lab, mode: str, target: str) -> None:
     if mode == "redis":
         maxmemory = lab.value("redis_memory_max_bytes")
         assert maxmemory == 16 * 1024 * 1024
-        assert max(redis_used) <= maxmemory, f"used_memory {max(redis_used)} > maxmemory {maxmemory}"
+        # at maxmemory, allowing Redis' own bookkeeping between evictions (the soak's rule): less than one
+        # payload, so an entry kept past the bound still fails
+        over = max(redis_used) - maxmemory
+        assert over <= REDIS_SLACK_BYTES, f"used_memory {max(redis_used):.0f}: {over:.0f} B over {maxmemory:.0f}"
+            f"used_memory {max(redis_used):.0f} is {over:.0f} B over maxmemory {maxmemory:.0f}"
+        )
         FIGURES["redis: used_memory max / maxmemory, MiB"] = f"{max(redis_used) / MIB:.1f} / {maxmemory / MIB:.1f}"
     cache_errors = lab.api_metric("leaklab_cache_errors_total") - errors_before
     FIGURES[f"{mode}: cache errors in the window"] = round(cache_errors)
