@@ -200,8 +200,6 @@ def fixed_mode_holds(lab: Lab, mode: str, target: str) -> None:
         # payload, so an entry kept past the bound still fails
         over = max(redis_used) - maxmemory
         assert over <= REDIS_SLACK_BYTES, f"used_memory {max(redis_used):.0f}: {over:.0f} B over {maxmemory:.0f}"
-            f"used_memory {max(redis_used):.0f} is {over:.0f} B over maxmemory {maxmemory:.0f}"
-        )
         FIGURES["redis: used_memory max / maxmemory, MiB"] = f"{max(redis_used) / MIB:.1f} / {maxmemory / MIB:.1f}"
     cache_errors = lab.api_metric("leaklab_cache_errors_total") - errors_before
     FIGURES[f"{mode}: cache errors in the window"] = round(cache_errors)
