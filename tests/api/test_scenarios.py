@@ -97,8 +97,7 @@ def test_native_scenario_grows_rss_that_tracemalloc_cannot_see(start_api: ApiFac
     report = growth_after(traced_api(start_api, "native"), requests)
     assert report["rss_growth_bytes"] >= requests * BODY_BYTES * 0.75, report
     assert report["traced_growth_bytes"] < report["rss_growth_bytes"] * 0.1, report
-    if report["cgroup_memory_growth_bytes"] is not None:
-        assert report["cgroup_memory_growth_bytes"] >= requests * BODY_BYTES * 0.75, report
+    # (the cgroup's growth is not asserted: a test API shares its cgroup with the rest of the machine)
 
 
 def test_native_scenario_fixed_frees_its_buffers(start_api: ApiFactory) -> None:
