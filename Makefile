@@ -13,15 +13,43 @@ help:  ## list the targets and what they do
 	@echo "leaklab: a memory-leak lab. Usage: make TARGET [VAR=value]"
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  \033[36m%-14s\033[0m %s\n", $$1, $$2}'
 
-$(STAMP): pyproject.toml
+# requirements.lock pins every Python package the tests, the lab and the images run, for every Python
+# from 3.11 on (uv resolves it). make setup installs exactly those versions, the installer and the build
+# backend included; only make lock / make upgrade change them (below).
+LOCK := requirements.lock
+
+$(STAMP): pyproject.toml $(LOCK)
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "leaklab needs Python 3.11 or newer (found: $$($(PYTHON) --version))"; exit 1; }
 	@test -d $(VENV) || $(PYTHON) -m venv $(VENV) || { echo "could not create $(VENV): on Debian/Ubuntu run 'apt-get install python3-venv'"; exit 1; }
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet --constraint $(LOCK) pip
+	PIP_CONSTRAINT=$(CURDIR)/$(LOCK) $(BIN)/python -m pip install --quiet --editable '.[dev]'
 	@touch $(STAMP)
 
 .PHONY: setup
-setup: $(STAMP)  ## create .venv and install leaklab with its dev tools (idempotent)
+setup: $(STAMP)  ## create .venv and install leaklab with its dev tools, at requirements.lock's versions (idempotent)
+
+# Each image's requirements.in names what it installs; its requirements.txt pins those and all they pull
+# in to the lock's versions, so the images run what the tests ran.
+IMAGE_REQUIREMENTS := services/api/requirements.in services/api/requirements-attach.in locustfiles/requirements.in
+UV_COMPILE = $(BIN)/uv pip compile --quiet --universal --annotation-style line --python-version 3.11 --custom-compile-command 'make lock'
+
+# $(call compile_lock,UV FLAGS): the lock from pyproject.toml (plus pip and the build backend), then the
+# image pins from the lock, then .venv reinstalled from it.
+define compile_lock
+	$(UV_COMPILE) $(1) --extra dev pyproject.toml <(printf 'pip\nhatchling>=1.25,<2\n') -o $(LOCK)
+	@sed -i 's|-r /dev/fd/[0-9]*|make setup (the installer and the build backend)|' $(LOCK)
+	@for in in $(IMAGE_REQUIREMENTS); do $(UV_COMPILE) --constraint $(LOCK) "$$in" -o "$${in%.in}.txt" || exit 1; done
+	@$(MAKE) --no-print-directory --always-make setup
+	@echo "lock: $(LOCK) and the image pins agree; git diff shows what moved, make test checks it"
+endef
+
+.PHONY: lock
+lock: $(STAMP)  ## after editing pyproject.toml: re-resolve requirements.lock (keeping every pin it can) and the image pins
+	$(call compile_lock,)
+
+.PHONY: upgrade
+upgrade: $(STAMP)  ## move requirements.lock and the image pins to the newest releases pyproject.toml allows (then make test)
+	$(call compile_lock,--upgrade)
 
 .PHONY: lint
 lint: $(STAMP)  ## ruff (lint + format check) and mypy on the code

@@ -47,7 +47,9 @@ def test_the_default_image_carries_no_debugger_and_the_attach_stage_adds_gdb_and
     names = [stage.split("\n", 1)[0] for stage in stages]
     assert names[-1] == "base AS default", "the default (last) stage must be the hardened base"
     attach = next(stage for stage in stages if stage.startswith("base AS attach"))
-    assert "gdb" in attach and re.search(r"memray==\d+\.\d+\.\d+", attach)
+    assert "gdb" in attach and "pip install --no-cache-dir -r requirements-attach.txt" in attach
+    pinned = (REPO / "services" / "api" / "requirements-attach.txt").read_text()
+    assert re.search(r"^memray==\d+\.\d+\.\d+", pinned, re.MULTILINE)
     assert re.findall(r"^USER\s+(\S+)", attach, re.MULTILINE)[-1] == "10001"
     base = stages[0]
     assert "gdb" not in base and "memray" not in base

@@ -14,7 +14,7 @@ import re
 import subprocess
 import sys
 from functools import cache
-from importlib.metadata import packages_distributions, version
+from importlib.metadata import packages_distributions
 from pathlib import Path
 from typing import Any
 
@@ -219,12 +219,41 @@ def test_api_image_is_slim_non_root_and_runs_one_process() -> None:
     assert dockerignore[0] == "*" and "!leaklab_api/" in dockerignore
 
 
-@pytest.mark.parametrize("path", ["services/api/requirements.txt", "locustfiles/requirements.txt"])
-def test_image_requirements_pin_the_versions_the_tests_ran(path: str) -> None:
-    pins = re.findall(r"^([A-Za-z0-9_.-]+)(?:\[[^\]]+\])?==(\S+)$", (REPO / path).read_text(), re.MULTILINE)
-    assert pins
-    for name, pinned in pins:
-        assert version(name) == pinned, f"{path}: {name}=={pinned}, but the tests ran {version(name)}"
+IMAGE_REQUIREMENTS = [
+    "services/api/requirements.txt",
+    "services/api/requirements-attach.txt",
+    "locustfiles/requirements.txt",
+]
+PIN = re.compile(r"^([A-Za-z0-9_.-]+)==(\S+)(?:\s*;\s*([^#]+?))?\s*(?:#.*)?$", re.MULTILINE)
+
+
+def pins(path: Path) -> dict[tuple[str, str], str]:
+    """``(name, marker) -> version`` for every pinned line of a requirements or lock file."""
+    return {(canonical(name), (marker or "").strip()): pinned for name, pinned, marker in PIN.findall(path.read_text())}
+
+
+@pytest.mark.parametrize("path", IMAGE_REQUIREMENTS)
+def test_image_requirements_pin_the_locks_versions_and_all_they_pull_in(path: str) -> None:
+    image, lock = pins(REPO / path), pins(REPO / "requirements.lock")
+    assert image, f"{path} pins nothing"
+    for (name, _marker), pinned in image.items():
+        versions = {locked for (other, _), locked in lock.items() if other == name}
+        assert versions, f"{path}: {name} is not in requirements.lock (run make lock)"
+        assert pinned in versions, f"{path}: {name}=={pinned}, requirements.lock has {sorted(versions)} (run make lock)"
+    wanted = REPO / path.replace(".txt", ".in")
+    named = {canonical(re.split(r"[\[<>=; ]", line, maxsplit=1)[0]) for line in wanted.read_text().splitlines()}
+    named.discard("")
+    missing = {name for name in named if not name.startswith("#")} - {name for name, _marker in image}
+    assert not missing, f"{path} does not pin {sorted(missing)}, which {wanted.name} names (run make lock)"
+
+
+def test_every_dockerfile_installs_only_pinned_requirements() -> None:
+    for dockerfile in [REPO / "services/api/Dockerfile", REPO / "locustfiles/Dockerfile"]:
+        installs = re.findall(r"pip install ([^\n&]+)", dockerfile.read_text())
+        assert installs, dockerfile
+        for line in installs:
+            pinned_only = re.fullmatch(r"--no-cache-dir -r \S*requirements(-attach)?\.txt[\s\\]*", line)
+            assert pinned_only, f"{dockerfile}: pip install {line}"
 
 
 def test_api_image_requirements_cover_every_package_the_api_imports() -> None:
