@@ -65,12 +65,13 @@ format: $(STAMP)  ## apply ruff's formatting and safe fixes
 # command:Debian package. Each target installs only what it starts: the local lab needs redis-server (its
 # redis mode), the benchmarks add wrk and Node.js (the story's server), the tests need all of them
 # and Chromium (the report, opened in a real browser), plus Docker and debootstrap for the Compose stack test
-# (an engine of its own, stand-in images built from Debian packages), and gdb for memray's live attach.
+# (an engine of its own, stand-in images built from Debian packages), and gdb and lldb-19 for memray's live
+# attach (lldb when gdb cannot: Debian 12's gdb fails on CPUs with AMX; lldb-19 attaches on Debian 12 and 13).
 LAB_PACKAGES := redis-server:redis-server
 BENCH_PACKAGES := $(LAB_PACKAGES) wrk:wrk node:nodejs npm:npm
-ATTACH_PACKAGES := gdb:gdb
+ATTACH_PACKAGES := gdb:gdb lldb-19:lldb-19
 TEST_PACKAGES := $(BENCH_PACKAGES) promtool:prometheus prometheus:prometheus \
-	prometheus-redis-exporter:prometheus-redis-exporter chromium:chromium gdb:gdb \
+	prometheus-redis-exporter:prometheus-redis-exporter chromium:chromium $(ATTACH_PACKAGES) \
 	docker:docker.io debootstrap:debootstrap
 
 # $(call install_missing,PAIRS,WHAT HAPPENS MEANWHILE,ON FAILURE): apt-get install the packages whose command is
@@ -98,7 +99,7 @@ deps-lab:  ## install what the local lab starts (redis-server for the redis mode
 	$(call install_missing,$(LAB_PACKAGES),the lab runs the modes it can without them,exit 0)
 
 .PHONY: deps-attach
-deps-attach:  ## install what make attach needs (gdb, which memray attaches with), when missing
+deps-attach:  ## install what make attach needs (gdb, and lldb-19 for when gdb cannot attach), when missing
 	$(call install_missing,$(ATTACH_PACKAGES),attaching is refused with the reason until then,exit 0)
 
 .PHONY: deps-bench
@@ -121,12 +122,12 @@ api: $(STAMP)  ## run the API in the foreground: make api MODE=leaky|lru|redis
 profile: $(STAMP) deps-lab  ## memray flame graph + the top allocating line under load: make profile MODE=leaky [DURATION=20s]
 	$(BIN)/leaklab profile --mode $(MODE) --duration $(or $(DURATION),20s)
 
-# --- Live attach: memray on the running API, no restart (gdb does the attaching) -----------------------------------
+# --- Live attach: memray on the running API, no restart (sys.remote_exec, gdb or lldb does the attaching) ---------
 ATTACH_ARGS ?=
 
 .PHONY: attach
-attach: $(STAMP) deps-attach  ## memray attached to the running API, no restart: make attach PORT=8000 (or PID=N) [DURATION=20s] [NATIVE=1]
-	$(BIN)/leaklab attach $(if $(PID),--pid $(PID),--port $(or $(PORT),8000)) --duration $(or $(DURATION),20s) $(if $(NATIVE),--native) $(ATTACH_ARGS)
+attach: $(STAMP) deps-attach  ## memray attached to the running API, no restart: make attach PORT=8000 (or PID=N) [DURATION=20s] [NATIVE=1] [METHOD=gdb|lldb]
+	$(BIN)/leaklab attach $(if $(PID),--pid $(PID),--port $(or $(PORT),8000)) --duration $(or $(DURATION),20s) $(if $(NATIVE),--native) $(if $(METHOD),--method $(METHOD)) $(ATTACH_ARGS)
 
 .PHONY: lab-attach
 lab-attach: lab-check lab-env  ## Compose lab, opt-in: api with SYS_PTRACE + gdb + memray (compose.attach.yaml), then attach [DURATION=20s] [NATIVE=1]

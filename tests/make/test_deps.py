@@ -20,7 +20,7 @@ NEEDS = {
     "profile MODE=redis": ("redis-server",),
     "bench": ("redis-server", "wrk", "nodejs", "npm"),
     "soak": ("redis-server",),
-    "attach": ("gdb",),
+    "attach": ("gdb", "lldb-19"),
     "test": (
         "redis-server",
         "wrk",
@@ -30,6 +30,7 @@ NEEDS = {
         "prometheus-redis-exporter",
         "chromium",
         "gdb",
+        "lldb-19",
         "docker.io",
         "debootstrap",
     ),

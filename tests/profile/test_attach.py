@@ -5,6 +5,8 @@ from __future__ import annotations
 import contextlib
 import http.client
 import json
+import os
+import shutil
 import subprocess
 import sys
 import threading
@@ -15,6 +17,7 @@ from typing import Any
 import pytest
 
 from leaklab.procs import LOOPBACK
+from leaklab.profile.attach.methods import LLDB_PACKAGE, versioned_lldb
 from leaklab_api.origin import Origin
 from tests.conftest import ApiFactory, require_binary
 
@@ -55,11 +58,78 @@ def steady_load(port: int, path: str = "/data") -> Iterator[None]:
         thread.join(10)
 
 
-def attach(*args: str | Path, timeout_s: float = 180) -> subprocess.CompletedProcess[str]:
+def attach(*args: str | Path, timeout_s: float = 180, path: str | None = None) -> subprocess.CompletedProcess[str]:
+    """``leaklab attach ARGS``; ``path`` replaces ``$PATH``, where memray looks for its debuggers."""
     pytest.importorskip("memray")  # a skip fails the run in CI
     require_binary("gdb")
     argv = [sys.executable, "-m", "leaklab", "attach", *map(str, args)]
-    return subprocess.run(argv, capture_output=True, text=True, timeout=timeout_s, check=False)
+    env = os.environ | ({"PATH": path} if path is not None else {})
+    return subprocess.run(argv, capture_output=True, text=True, timeout=timeout_s, check=False, env=env)
+
+
+AMX_GDB = """#!/bin/sh
+# gdb as Debian 12's gdb 13.1 behaves on a CPU with AMX: it attaches, then cannot call into the target.
+script=""
+for arg in "$@"; do case "$arg" in -x=*) script="${arg#-x=}";; esac; done
+echo '$1 = "MEMRAY: Attached to process."'
+echo '$2 = "MEMRAY: Checking if process is Python 3.7+."'
+echo '$7 = "MEMRAY: Process is Python 3.7+."'
+echo "$script:18: Error in sourced command file:"
+echo "Couldn't write extended state status: Bad address."
+exit 1
+"""
+
+
+@pytest.fixture
+def amx_gdb(tmp_path: Path) -> Path:
+    """A folder whose ``gdb`` fails exactly as gdb 13.1 does on an AMX CPU (this machine may have none)."""
+    folder = tmp_path / "amx-bin"
+    folder.mkdir()
+    (folder / "gdb").write_text(AMX_GDB)
+    (folder / "gdb").chmod(0o755)
+    return folder
+
+
+@pytest.mark.slow
+def test_when_gdb_fails_as_on_an_amx_cpu_attach_falls_back_to_lldb_and_names_the_cache_write(
+    start_api: ApiFactory, tmp_path: Path, amx_gdb: Path
+) -> None:
+    if versioned_lldb() is None and shutil.which("lldb") is None:
+        require_binary(LLDB_PACKAGE)  # make deps installs it; a skip fails the run in CI
+    api = start_api("leaky")
+    out = tmp_path / "out"
+    with steady_load(api.port):
+        done = attach(
+            "--port", api.port, "--duration", "4s", "--out", out, path=f"{amx_gdb}{os.pathsep}{os.environ['PATH']}"
+        )
+    assert done.returncode == 0, done.stderr
+    assert "gdb could not attach memray (Couldn't write extended state status: Bad address); lldb did" in done.stderr
+    assert f"attached memray to PID {api.proc.pid} with lldb for 4s" in done.stderr
+    summary: dict[str, Any] = json.loads((out / "summary.json").read_text())
+    assert summary["method"] == "lldb"
+    cache_write = f"services/api/leaklab_api/cache/leaky.py:{_line_of(LEAKY, 'self._store[key] =')}"
+    assert summary["top_sites"][0]["site"] == cache_write, summary["top_sites"]
+    assert f"The top allocator is {cache_write} in put()" in done.stdout
+    assert api.alive() and api.get("/healthz")[0] == 200  # lldb left it running, not stopped or killed
+
+
+def test_when_no_method_attaches_the_one_line_names_the_debuggers_own_message(
+    start_api: ApiFactory, amx_gdb: Path
+) -> None:
+    api = start_api("leaky")
+    line = _one_line_refusal(attach("--port", api.port, "--duration", "2s", path=str(amx_gdb)))
+    assert (
+        f"memray could not attach to PID {api.proc.pid}: gdb: Couldn't write extended state status: Bad address" in line
+    )
+    assert f"lldb: lldb is not installed (make deps-attach installs {LLDB_PACKAGE})" in line
+    assert api.alive() and api.get("/healthz")[0] == 200
+
+
+def test_a_forced_method_that_is_missing_is_refused_in_one_line(start_api: ApiFactory, amx_gdb: Path) -> None:
+    api = start_api("leaky")
+    line = _one_line_refusal(attach("--port", api.port, "--method", "lldb", "--duration", "2s", path=str(amx_gdb)))
+    assert f"memray has no way to attach to PID {api.proc.pid}: lldb: lldb is not installed" in line
+    assert "gdb" not in line.split("cannot attach: ", 1)[1].split(". Instead", 1)[0]
 
 
 @pytest.mark.slow

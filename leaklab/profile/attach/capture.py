@@ -1,19 +1,16 @@
 """Attach memray to a running API for a bounded time, then write what ``leaklab profile`` writes.
 
-``memray attach --duration`` alone would stop tracking by itself, but only the target knows when it
-has finished writing the capture; so the capture is ended with ``memray detach``, which returns once
-the file is complete, and ``--duration`` (with some slack) is kept as a safety net: a target left
-behind by a killed ``leaklab attach`` still stops tracking on its own.
+How tracking starts and ends, by whichever method gets in, is start.py's; this drives the load
+meanwhile, copies the capture out and summarises it.
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
-import subprocess
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -24,24 +21,10 @@ from ...scrape import scrape
 from ..command import _render as render_flamegraph
 from ..memray_summary import leaked_sites, markdown, paragraph, top_sites
 from .native import native_callers
-from .runner import ComposeRunner, LocalRunner, Runner
-from .target import AttachRefused, Target, explain_failure
-
-SAFETY_SLACK_S = 60  # the target stops tracking by itself this long after the planned end
-INJECT_TIMEOUT_S = 45.0  # the target runs memray's code between two bytecodes of its main thread
-DEBUGGER_TIMEOUT_S = 120.0  # gdb needs a few seconds; memray compresses the capture when detaching
-
-
-@dataclass(frozen=True, slots=True)
-class AttachOptions:
-    duration_s: int
-    native: bool = False
-    users: int = 0  # Locust StoryUsers this command drives meanwhile; 0 = the lab's own load
-    wait_s: float = 0.1
-
-
-class AttachFailed(RuntimeError):
-    """The attach began but the capture could not be finished; the message says why."""
+from .options import AttachOptions
+from .runner import LocalRunner, Runner
+from .start import AttachFailed, start_tracking, stop_tracking
+from .target import Target
 
 
 def attach(
@@ -53,26 +36,18 @@ def attach(
     capture = (out / f"memray-attach-{target.pid}.bin").resolve()
     remote = runner.capture_path(capture)
     before = _served(target.port)
-    argv = runner.memray("attach", str(target.pid), "--force", "--output", remote)
-    argv += ["--duration", str(options.duration_s + SAFETY_SLACK_S)] + (["--native"] if options.native else [])
-    try:
-        done = subprocess.run(argv, capture_output=True, text=True, timeout=INJECT_TIMEOUT_S, check=False)
-    except subprocess.TimeoutExpired:
-        raise AttachRefused(
-            f"PID {target.pid} did not run memray's code within {INJECT_TIMEOUT_S:g}s (is its main thread blocked?)"
-        ) from None
-    if done.returncode != 0:
-        raise AttachRefused(explain_failure(target, done.stderr + done.stdout))
-    start = time.time()
-    log(
-        f"attached memray to PID {target.pid} for {options.duration_s}s"
-        + (" with native stacks" if options.native else "")
-    )
-    failures = 0
-    try:
-        failures = _wait(target, out, options, start)
-    finally:
-        _detach(target, runner)
+    with runner.environment() as env:
+        method = start_tracking(target, runner, remote, options, env, log)
+        start = time.time()
+        log(
+            f"attached memray to PID {target.pid} with {method} for {options.duration_s}s"
+            + (" with native stacks" if options.native else "")
+        )
+        failures = 0
+        try:
+            failures = _wait(target, out, options, start)
+        finally:
+            stop_tracking(target, runner, remote, method, env)
     runner.fetch(remote, capture)
     requests = None if before is None else (_served(target.port) or before) - before
     log("rendering memray's flame graphs")
@@ -91,6 +66,7 @@ def attach(
         "duration_s": options.duration_s,
         "users": options.users,
         "wait_s": options.wait_s,
+        "method": method,
         "requests": requests,
         "failures": failures,
         "peak_bytes": peak,
@@ -123,13 +99,6 @@ def _wait(target: Target, out: Path, options: AttachOptions, start: float) -> in
             raise AttachFailed(f"PID {target.pid} exited while memray was tracking it (killed for its memory?)")
         time.sleep(0.2)
     return 0
-
-
-def _detach(target: Target, runner: Runner) -> None:
-    argv = runner.memray("detach", str(target.pid))
-    done = subprocess.run(argv, capture_output=True, text=True, timeout=DEBUGGER_TIMEOUT_S, check=False)
-    if done.returncode != 0 and (isinstance(runner, ComposeRunner) or psutil.pid_exists(target.pid)):
-        raise AttachFailed(f"memray detach failed: {' '.join((done.stderr or done.stdout).split())}")
 
 
 def _served(port: int | None) -> int | None:

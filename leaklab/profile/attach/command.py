@@ -12,8 +12,11 @@ from pathlib import Path
 
 from ...args import duration, number
 from ...procs import INSTALL_HINTS
-from .capture import AttachFailed, AttachOptions, attach
+from .capture import attach
+from .methods import AUTO, METHODS
+from .options import AttachOptions
 from .runner import CONTAINER_API_PID, ComposeRunner, LocalRunner, Runner
+from .start import AttachFailed
 from .target import AttachRefused, Target, check_can_attach, find_target
 
 PROJECT = Path(__file__).resolve().parents[3]
@@ -28,7 +31,8 @@ def build_parser(prog: str = "leaklab attach") -> argparse.ArgumentParser:
             "that holds the memory: the same files as `leaklab profile`."
         ),
         epilog=(
-            "Needs memray in the API's own Python, gdb (or lldb) and permission to ptrace the API: the same "
+            "Needs memray in the API's own Python, a way in (sys.remote_exec on Python 3.14+, else gdb, else "
+            "lldb; make deps-attach installs both debuggers) and permission to ptrace the API: the same "
             "user or root, and kernel.yama.ptrace_scope below 3. In Compose: make lab-attach."
         ),
     )
@@ -52,6 +56,12 @@ def build_parser(prog: str = "leaklab attach") -> argparse.ArgumentParser:
         default=0,
         help="Locust StoryUsers to drive meanwhile (default 0: the lab's own load is running)",
     )
+    parser.add_argument(
+        "--method",
+        choices=[AUTO, *METHODS],
+        default=AUTO,
+        help="how memray gets in: auto (default) tries sys.remote_exec, then gdb, then lldb, and says which attached",
+    )
     parser.add_argument("--out", type=Path, help="output directory (default profiles/attach-PID-YYYYmmdd-HHMMSS)")
     return parser
 
@@ -68,7 +78,7 @@ def main(argv: Sequence[str] | None = None, prog: str = "leaklab attach") -> int
             runner, target = LocalRunner(), find_target(args.pid, args.port)
             check_can_attach(target)
         out: Path = args.out or PROJECT / "profiles" / f"attach-{target.pid}-{datetime.now():%Y%m%d-%H%M%S}"
-        options = AttachOptions(args.duration, native=args.native, users=args.users)
+        options = AttachOptions(args.duration, native=args.native, users=args.users, method=args.method)
         summary = attach(target, out, options, log=lambda line: print(line, file=sys.stderr, flush=True), runner=runner)
     except AttachRefused as exc:
         print(f"{prog}: cannot attach: {exc}", file=sys.stderr)

@@ -7,11 +7,15 @@ through ``docker compose exec`` and the capture is copied out with ``docker comp
 
 from __future__ import annotations
 
+import contextlib
+import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
+
+from .methods import debugger_environment
 
 COMPOSE_FILES = ("compose.yaml", "compose.attach.yaml")
 IN_CONTAINER_CAPTURE = "/tmp/leaklab-attach.bin"
@@ -22,7 +26,15 @@ class LocalRunner:
     """memray from this interpreter, on a process of this machine."""
 
     def memray(self, *args: str) -> list[str]:
-        return [sys.executable, "-m", "memray", *args]
+        return self.python("-m", "memray", *args)
+
+    def python(self, *args: str) -> list[str]:
+        """``python ARGS`` where the target runs: ``python("-c", CODE)``."""
+        return [sys.executable, *args]
+
+    def environment(self) -> contextlib.AbstractContextManager[dict[str, str]]:
+        """Where memray finds its debugger: ``PATH``, with Debian's versioned lldb as plain ``lldb``."""
+        return debugger_environment()
 
     def capture_path(self, local: Path) -> str:
         return str(local.resolve())
@@ -43,7 +55,15 @@ class ComposeRunner:
 
     def memray(self, *args: str) -> list[str]:
         # root inside the container: the capability SYS_PTRACE only takes effect for root
-        return [*self.base, "exec", "-T", "--user", "0", "api", "python", "-m", "memray", *args]
+        return self.python("-m", "memray", *args)
+
+    def python(self, *args: str) -> list[str]:
+        return [*self.base, "exec", "-T", "--user", "0", "api", "python", *args]
+
+    @contextlib.contextmanager
+    def environment(self) -> Iterator[dict[str, str]]:
+        """docker's environment; inside, the image's attach stage has gdb and ``lldb`` on ``PATH``."""
+        yield dict(os.environ)
 
     def capture_path(self, local: Path) -> str:
         return IN_CONTAINER_CAPTURE

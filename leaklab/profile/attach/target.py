@@ -1,17 +1,20 @@
 """Which process to attach to, and why attaching to it cannot work, in one line each.
 
-memray attaches with a debugger (gdb on Linux, lldb on macOS) through ptrace, and then imports
-itself inside the target: so the target must be a Python process that can import the same memray,
-the debugger must be installed, and the kernel must allow this user to trace that process.
+memray gets into the target with ``sys.remote_exec`` (Python 3.14+) or a debugger (gdb or lldb)
+through ptrace, and then imports itself inside it: so the target must be a Python process that can
+import the same memray, a way in must exist (methods.py), and the kernel must allow this user to trace
+that process.
 """
 
 from __future__ import annotations
 
-import shutil
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 import psutil
+
+from .methods import LLDB_PACKAGE, have_debugger
 
 INSTEAD = "Instead run `leaklab profile`, which restarts the API under memray."
 PTRACE_SCOPE = Path("/proc/sys/kernel/yama/ptrace_scope")
@@ -68,9 +71,10 @@ def _pid_listening_on(port: int) -> int:
 
 def check_can_attach(target: Target) -> None:
     """Refuse early what would make memray's debugger fail: no debugger, ptrace forbidden, not Python."""
-    if shutil.which("gdb") is None and shutil.which("lldb") is None:
+    if not hasattr(sys, "remote_exec") and not have_debugger():
         raise AttachRefused(
-            "memray attach needs a debugger and neither gdb nor lldb is installed (apt-get install gdb)"
+            "memray attach needs a debugger on this Python and neither gdb nor lldb is installed "
+            f"(make deps-attach, or apt-get install gdb {LLDB_PACKAGE})"
         )
     scope = _ptrace_scope()
     if scope == 3:
@@ -85,9 +89,22 @@ def check_can_attach(target: Target) -> None:
         raise AttachRefused(f"PID {target.pid} runs {name}, not Python: memray attaches only to Python processes")
 
 
+def not_the_debugger(output: str) -> bool:
+    """Whether memray failed for a reason no other way in would change (the process, the user, the kernel)."""
+    return _known_cause(Target(0, None), " ".join(output.split())) is not None
+
+
 def explain_failure(target: Target, output: str) -> str:
     """Why ``memray attach`` failed, in one line, from what it printed."""
     text = " ".join(output.split())
+    known = _known_cause(target, text)
+    if known is not None:
+        return known
+    last = text.rsplit(". ", 1)[-1] if text else "memray attach failed without a message"
+    return f"memray could not attach to PID {target.pid}: {last.rstrip('.')}"
+
+
+def _known_cause(target: Target, text: str) -> str | None:
     if "does not exist" in text:
         return f"PID {target.pid} exited before memray could attach"
     if "different user" in text:
@@ -105,8 +122,7 @@ def explain_failure(target: Target, output: str) -> str:
             f"the Python running PID {target.pid} cannot import memray: "
             "install memray into its environment (Compose: make lab-attach)"
         )
-    last = text.rsplit(". ", 1)[-1] if text else "memray attach failed without a message"
-    return f"memray could not attach to PID {target.pid}: {last.rstrip('.')}"
+    return None
 
 
 def _ptrace_scope() -> int | None:
