@@ -9,9 +9,10 @@ STAMP := $(VENV)/.installed
 MODE ?= leaky
 
 .PHONY: help
-help:  ## list the targets and what they do
+help:  ## list the targets and what they do (in colour on a terminal, unless NO_COLOR is set)
 	@echo "leaklab: a memory-leak lab. Usage: make TARGET [VAR=value]"
-	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  \033[36m%-14s\033[0m %s\n", $$1, $$2}'
+	@on=""; off=""; if [ -t 1 ] && [ -z "$${NO_COLOR:-}" ]; then on=$$'\033[36m'; off=$$'\033[0m'; fi; \
+	grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' -v on="$$on" -v off="$$off" '{printf "  %s%-14s%s %s\n", on, $$1, off, $$2}'
 
 # requirements.lock pins every Python package the tests, the lab and the images run, for every Python
 # from 3.11 on (uv resolves it). make setup installs exactly those versions, the installer and the build

@@ -112,3 +112,19 @@ def test_two_checkouts_get_different_passwords(tmp_path: Path) -> None:
         assert make(workdir, "lab-env", f"PYTHON={sys.executable}").returncode == 0
         passwords.add(password(workdir / ".env"))
     assert len(passwords) == 2
+
+
+def test_help_is_plain_text_in_a_pipe_and_coloured_only_on_a_terminal_without_no_color() -> None:
+    assert "\x1b[" not in make(REPO, "help").stdout  # a pipe: no escape codes
+    script = shutil.which("script")  # util-linux: runs make on a pseudo-terminal
+    if script is None:
+        pytest.skip("script(1) is missing (util-linux)")  # a skip fails the run in CI
+    env = {k: v for k, v in os.environ.items() if k != "NO_COLOR"}
+    on_tty = subprocess.run(
+        [script, "-qc", "make help", "/dev/null"], cwd=REPO, env=env, capture_output=True, text=True
+    )
+    assert "\x1b[36m" in on_tty.stdout
+    no_color = subprocess.run(
+        [script, "-qc", "make help", "/dev/null"], cwd=REPO, env=env | {"NO_COLOR": "1"}, capture_output=True, text=True
+    )
+    assert "help" in no_color.stdout and "\x1b[" not in no_color.stdout

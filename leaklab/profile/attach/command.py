@@ -12,6 +12,7 @@ from pathlib import Path
 
 from ...args import duration, number
 from ...procs import INSTALL_HINTS
+from ...units import mib
 from .capture import attach
 from .methods import AUTO, METHODS
 from .options import AttachOptions
@@ -88,7 +89,7 @@ def main(argv: Sequence[str] | None = None, prog: str = "leaklab attach") -> int
         return 1
     print(summary["paragraph"])
     for chain in summary["native_callers"][:3]:
-        print(f"  native: {chain['native']}  (from {chain['python']}, {chain['bytes'] / 1e6:,.1f} MB)")
+        print(f"  native: {chain['native']}  (from {chain['python']}, {mib(chain['bytes'])})")
     print()
     width = max(len(name) for name in summary["files"])
     for name, path in summary["files"].items():
