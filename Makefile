@@ -131,10 +131,10 @@ attach: $(STAMP) deps-attach  ## memray attached to the running API, no restart:
 	$(BIN)/leaklab attach $(if $(PID),--pid $(PID),--port $(or $(PORT),8000)) --duration $(or $(DURATION),20s) $(if $(NATIVE),--native) $(if $(METHOD),--method $(METHOD)) $(ATTACH_ARGS)
 
 .PHONY: lab-attach
-lab-attach: lab-check lab-env  ## Compose lab, opt-in: api with SYS_PTRACE + gdb + memray (compose.attach.yaml), then attach [DURATION=20s] [NATIVE=1]
-	@echo "lab: recreating only the api with compose.attach.yaml (adds SYS_PTRACE and gdb + memray to the api alone)"
+lab-attach: lab-check lab-env  ## Compose lab, opt-in: api with SYS_PTRACE + memray, gdb, lldb (compose.attach.yaml), then attach [DURATION=20s] [NATIVE=1] [METHOD=gdb|lldb]
+	@echo "lab: recreating only the api with compose.attach.yaml (adds SYS_PTRACE and memray, gdb and lldb to the api alone)"
 	$(COMPOSE) -f compose.yaml -f compose.attach.yaml up -d --build --wait api
-	$(BIN)/leaklab attach --compose --duration $(or $(DURATION),20s) $(if $(NATIVE),--native) $(ATTACH_ARGS)
+	$(BIN)/leaklab attach --compose --duration $(or $(DURATION),20s) $(if $(NATIVE),--native) $(if $(METHOD),--method $(METHOD)) $(ATTACH_ARGS)
 
 # --- Incident drill: a hidden leak to find, graded (leaklab drill; answers from another terminal: make drill-answer) ---
 DRILL_ARGS ?=

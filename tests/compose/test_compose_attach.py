@@ -48,11 +48,13 @@ def test_the_default_image_carries_no_debugger_and_the_attach_stage_adds_gdb_and
     assert names[-1] == "base AS default", "the default (last) stage must be the hardened base"
     attach = next(stage for stage in stages if stage.startswith("base AS attach"))
     assert "gdb" in attach and "pip install --no-cache-dir -r requirements-attach.txt" in attach
+    # lldb for when gdb cannot attach, under the plain name memray runs
+    assert "lldb-19" in attach and re.search(r"ln -s /usr/bin/lldb-19 \S*/bin/lldb\b", attach)
     pinned = (REPO / "services" / "api" / "requirements-attach.txt").read_text()
     assert re.search(r"^memray==\d+\.\d+\.\d+", pinned, re.MULTILINE)
     assert re.findall(r"^USER\s+(\S+)", attach, re.MULTILINE)[-1] == "10001"
     base = stages[0]
-    assert "gdb" not in base and "memray" not in base
+    assert "gdb" not in base and "memray" not in base and "lldb" not in base
 
 
 def test_make_lab_attach_uses_the_override_and_leaklab_attach() -> None:
