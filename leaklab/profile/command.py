@@ -1,8 +1,9 @@
 """``leaklab profile``: the API under memray for a bounded time with the story's load, then the leaking line.
 
 Writes, next to memray's capture file: ``flamegraph.html`` (what held memory at its peak),
-``leaks.html`` (what was never freed before the API exited) and ``summary.md``/``summary.json``, which
-name the top allocator: the source line whose memory grew most while the load ran, with its share.
+``leaks.html`` (what was never freed before the API exited; not with ``--native``: see ``report.py``)
+and ``summary.md``/``summary.json``, which name the top allocator: the source line whose memory grew
+most while the load ran, with its share.
 The share is computed like ``GET /debug/memory`` does with tracemalloc: of all growth since the load
 started (the story's 99.81% is such a share).
 """
@@ -11,14 +12,12 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
-import json
 import os
 import signal
 import subprocess
 import sys
 import time
 from collections.abc import Sequence
-from dataclasses import asdict
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -27,16 +26,11 @@ from ..args import duration, number
 from ..lab.catalogue import SCENARIOS, api_launch, run_name
 from ..lab.load import LOCUSTFILE, LoadOptions, Locust
 from ..procs import INSTALL_HINTS, LOOPBACK, Child, ChildDied, MissingBinary, RedisServer, free_port
-from ..scrape import scrape
-from .memray_summary import leaked_sites, markdown, paragraph, top_sites
+from .report import ProfileError, print_summary, served, write_summary
 
 MODES = ("leaky", "lru", "redis")
 PROJECT = Path(__file__).resolve().parents[2]
 FINISH_TIMEOUT_S = 120.0  # memray compresses its capture file on exit; large captures take a while
-
-
-class ProfileError(RuntimeError):
-    """The profile could not be taken; the message says why."""
 
 
 def build_parser(prog: str = "leaklab profile") -> argparse.ArgumentParser:
@@ -87,11 +81,7 @@ def main(argv: Sequence[str] | None = None, prog: str = "leaklab profile") -> in
     except (MissingBinary, ChildDied, ProfileError, OSError) as exc:
         print(f"{prog}: error: {exc}", file=sys.stderr)
         return 1
-    print(summary["paragraph"])
-    print()
-    width = max(len(name) for name in summary["files"])
-    for name, path in summary["files"].items():
-        print(f"  {name:<{width}}  {path}")
+    print_summary(summary)
     return 0
 
 
@@ -137,7 +127,7 @@ def profile(
         stats = locust.final()
         if not api.alive():
             raise api.died()
-        served = _served(api.port)
+        requests = served(api.port)
         api.finish()
     finally:
         if api is not None:
@@ -146,43 +136,17 @@ def profile(
             redis.stop()
     if stats is None:
         raise ProfileError(f"Locust wrote no stats; see {locust.log_path}")
-    print("rendering memray's flame graphs", file=sys.stderr)
-    files = {
-        "flamegraph": _render(capture, out / "flamegraph.html"),
-        "leaks": _render(capture, out / "leaks.html", "--leaks"),
-    }
-    peak, baseline, sites = top_sites(capture, load_start, native=native)
-    leaked = leaked_sites(capture, native=native)
-    summary: dict[str, Any] = {
+    fields = {
         "mode": capture.stem.removeprefix("memray-"),
-        "native": native,
         "duration_s": duration_s,
         "users": users,
         "wait_s": wait_s,
-        "requests": served if served is not None else stats.requests,
+        "requests": requests if requests is not None else stats.requests,
         "failures": stats.failures,
-        "peak_bytes": peak,
-        "load_start_bytes": baseline,
-        "top_sites": [asdict(s) for s in sites],
-        "leaked_sites": [asdict(s) for s in leaked],
     }
-    summary["paragraph"] = paragraph(summary)
-    files["capture"] = capture
-    files["summary_md"] = out / "summary.md"
-    files["summary_json"] = out / "summary.json"
-    summary["files"] = {name: str(path) for name, path in files.items()}
-    (out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
-    (out / "summary.md").write_text(markdown(summary))
-    return summary
-
-
-def _served(port: int) -> int | None:
-    """``GET /data`` requests the API answered, from its own ``/metrics`` (Locust's CSV can lag a second)."""
-    try:
-        samples = scrape(port, timeout_s=10.0)
-    except (OSError, RuntimeError):
-        return None
-    return int(sum(v for k, v in samples.with_prefix("http_requests_total").items() if 'handler="/data"' in k))
+    return write_summary(
+        capture, out, fields, load_start=load_start, native=native, log=lambda line: print(line, file=sys.stderr)
+    )
 
 
 class ProfiledApi(Child):
@@ -214,12 +178,3 @@ class ProfiledApi(Child):
             raise ProfileError(f"memray did not finish its capture within {FINISH_TIMEOUT_S:g}s") from None
         if code != 0:
             raise ProfileError(f"the API under memray exited with code {code}:\n{self.log_tail()}")
-
-
-def _render(capture: Path, html: Path, *flags: str) -> Path:
-    """``memray flamegraph`` with its assets inlined (``--no-web``), so the page works offline."""
-    argv = [sys.executable, "-m", "memray", "flamegraph", *flags, "--no-web", "--force", "--output", str(html)]
-    done = subprocess.run([*argv, str(capture)], capture_output=True, text=True, check=False)
-    if done.returncode != 0 or not html.exists():
-        raise ProfileError(f"memray flamegraph {' '.join(flags)} failed: {(done.stderr or done.stdout).strip()}")
-    return html

@@ -219,7 +219,10 @@ def markdown(summary: dict[str, Any]) -> str:
         "",
         f"- `{files['flamegraph']}`: flame graph of the allocations alive at the peak; the widest bar at the "
         "top of a stack is the line that holds the memory.",
-        f"- `{files['leaks']}`: allocations never freed before the API exited (memray's `--leaks` view).",
+        f"- `{files['leaks']}`: allocations never freed before the API exited (memray's `--leaks` view)."
+        if "leaks" in files
+        else "- no leaks view for a capture with native stacks (slow to render, and large): "
+        f"`python -m memray flamegraph --leaks {files['capture']}` writes it.",
         f"- `{files['capture']}`: memray's capture; try `python -m memray flamegraph --temporal` or "
         "`python -m memray summary` on it.",
         "",

@@ -34,6 +34,35 @@ def start_locust(
     return Child(name, argv, tmp_path / f"{name}.log", full_env)
 
 
+def start_distributed(tmp_path: Path, host: str, workers: int, *args: str, metrics_port: int) -> list[Child]:
+    """As in compose.yaml: a master that runs no users itself and serves its workers' aggregated stats on
+    ``metrics_port``, then ``workers`` workers; user classes from ``LOCUST_USER_CLASSES``. Master first."""
+    master_port = free_port()
+    env = {"LOCUST_USER_CLASSES": "StoryUser"}
+    master = start_locust(
+        tmp_path, "locustfile.py",
+        "--master", "--master-bind-host", "127.0.0.1", "--master-bind-port", str(master_port),
+        "--expect-workers", str(workers), "--host", host, *args, "--metrics-port", str(metrics_port),
+        name="master", env=env,
+    )  # fmt: skip
+    worker_args = ("--worker", "--master-host", "127.0.0.1", "--master-port", str(master_port))
+    return [master] + [
+        start_locust(tmp_path, "locustfile.py", *worker_args, name=f"worker-{n}", env=env) for n in range(workers)
+    ]
+
+
+def stop_distributed(locusts: list[Child], timeout_s: float = 20.0) -> int:
+    """The master's exit code once it stops by itself; its workers follow it (or are stopped by PID)."""
+    master, *workers = locusts
+    try:
+        return wait_exit(master, timeout_s)
+    finally:
+        for worker in workers:
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                worker.proc.wait(10)
+            worker.stop()
+
+
 def wait_for_samples(port: int, proc: subprocess.Popen[bytes], until: str, timeout_s: float = 15.0) -> Samples:
     """Scrape the Locust metrics endpoint until ``until`` has a positive value."""
     deadline = time.monotonic() + timeout_s
@@ -152,19 +181,10 @@ def test_distributed_like_compose_the_master_serves_the_workers_stats(start_api:
     """As in compose.yaml: user classes from LOCUST_USER_CLASSES, a master that runs no users itself and
     serves the aggregated stats of its worker to Prometheus."""
     api = start_api("lru")
-    port, master_port = free_port(), free_port()
-    env = {"LOCUST_USER_CLASSES": "StoryUser"}
-    master = start_locust(
-        tmp_path, "locustfile.py",
-        "--master", "--master-bind-host", "127.0.0.1", "--master-bind-port", str(master_port),
-        "--expect-workers", "1", "--host", api.url, "-u", "3", "-r", "3", "-t", "5s", "--wait-s", "0.05",
-        "--metrics-port", str(port),
-        name="master", env=env,
-    )  # fmt: skip
-    worker = start_locust(
-        tmp_path, "locustfile.py", "--worker", "--master-host", "127.0.0.1", "--master-port", str(master_port),
-        name="worker", env=env,
-    )  # fmt: skip
+    port = free_port()
+    master, *_ = locusts = start_distributed(
+        tmp_path, api.url, 1, "-u", "3", "-r", "3", "-t", "5s", "--wait-s", "0.05", metrics_port=port
+    )
     try:
         samples = wait_for(
             port,
@@ -173,9 +193,7 @@ def test_distributed_like_compose_the_master_serves_the_workers_stats(start_api:
             lambda s: s.value("locust_users", 0) == 3 and sum(s.with_prefix("locust_requests_total").values()) > 0,
         )
     finally:
-        code = wait_exit(master)
-        worker.proc.wait(10)
-        worker.stop()
+        code = stop_distributed(locusts)
     assert code == 0, master.log_tail(40)
     assert samples.value("locust_workers") == 1
     assert samples.value("locust_users") == 3

@@ -2,24 +2,21 @@
 
 from __future__ import annotations
 
-import contextlib
-import http.client
 import json
 import os
 import shutil
 import subprocess
 import sys
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from leaklab.procs import LOOPBACK
 from leaklab.profile.attach.methods import LLDB_PACKAGE, versioned_lldb
 from leaklab_api.origin import Origin
 from tests.conftest import ApiFactory, require_binary
+from tests.load import BackgroundLoad
 
 PROJECT = Path(__file__).resolve().parents[2]
 LEAKY = PROJECT / "services/api/leaklab_api/cache/leaky.py"
@@ -31,31 +28,9 @@ def _line_of(path: Path, text: str) -> int:
     return next(n for n, line in enumerate(path.read_text().splitlines(), start=1) if text in line)
 
 
-@contextlib.contextmanager
-def steady_load(port: int, path: str = "/data") -> Iterator[None]:
-    """GET ``path`` back to back on one keep-alive connection until the block ends (bounded in count)."""
-    stop = threading.Event()
-
-    def loop() -> None:
-        conn = http.client.HTTPConnection(LOOPBACK, port, timeout=5)
-        try:
-            for _ in range(MAX_REQUESTS):
-                if stop.is_set():
-                    return
-                with contextlib.suppress(OSError, http.client.HTTPException):
-                    conn.request("GET", path)
-                    conn.getresponse().read()
-                stop.wait(0.01)
-        finally:
-            conn.close()
-
-    thread = threading.Thread(target=loop, daemon=True)
-    thread.start()
-    try:
-        yield
-    finally:
-        stop.set()
-        thread.join(10)
+def steady_load(port: int) -> BackgroundLoad:
+    """GET /data (a fresh key each) back to back on one keep-alive connection until the block ends."""
+    return BackgroundLoad(port, threads=1, path="/data", pause_s=0.01, max_requests=MAX_REQUESTS)
 
 
 def attach(*args: str | Path, timeout_s: float = 180, path: str | None = None) -> subprocess.CompletedProcess[str]:
@@ -155,25 +130,6 @@ def test_attach_to_the_running_leaky_api_names_the_cache_write(start_api: ApiFac
     assert cache_write in (tmp_path / "summary.md").read_text()
     # attached, not restarted: the same process keeps serving
     assert api.alive() and api.get("/healthz")[0] == 200
-
-
-@pytest.mark.slow
-def test_attach_with_native_stacks_names_the_c_call_behind_the_native_leak(
-    start_api: ApiFactory, tmp_path: Path
-) -> None:
-    api = start_api("lru", "--scenario", "native", "--origin-latency-ms", "0")
-    native = PROJECT / "services/api/leaklab_api/scenarios/native.py"
-    with steady_load(api.port):
-        done = attach("--port", api.port, "--native", "--duration", "3s", "--out", tmp_path)
-    assert done.returncode == 0, done.stderr
-    summary: dict[str, Any] = json.loads((tmp_path / "summary.json").read_text())
-    top = summary["native_callers"][0]
-    assert top["native"] != "<no native frame>", summary["native_callers"]  # a named C call
-    # the Python line that made the C call: the scenario's leaking line, which tracemalloc cannot see
-    leak_line = next(n for n, text in enumerate(native.read_text().splitlines(), start=1) if "THE LEAK" in text)
-    assert top["python"] == f"services/api/leaklab_api/scenarios/native.py:{leak_line} in on_request()", top
-    assert top["share"] >= 0.3
-    assert f"native: {top['native']}" in done.stdout
 
 
 def _one_line_refusal(done: subprocess.CompletedProcess[str]) -> str:

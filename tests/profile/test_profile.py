@@ -132,3 +132,7 @@ def test_native_stacks_name_the_call_tracemalloc_cannot_see(tmp_path: Path) -> N
     assert site is not None, summary["top_sites"][:3]
     assert "strdup" in site["function"]  # the C function the Python line called into
     assert site["count"] == pytest.approx(summary["requests"], rel=0.1)  # one C copy kept per request
+    # one flame graph: the leaks view of a native capture is left to memray, and the summary says how
+    assert (out / "flamegraph.html").stat().st_size > 100_000
+    assert not (out / "leaks.html").exists()
+    assert f"python -m memray flamegraph --leaks {out / 'memray-native.bin'}" in (out / "summary.md").read_text()

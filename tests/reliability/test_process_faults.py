@@ -4,11 +4,9 @@ going away, a Locust worker killed mid-run. Each test states the outcome a user 
 from __future__ import annotations
 
 import concurrent.futures
-import contextlib
 import http.client
 import os
 import signal
-import subprocess
 import time
 from pathlib import Path
 
@@ -18,9 +16,17 @@ from leaklab.procs import LOOPBACK, Child, RedisServer, free_port, require
 from leaklab.scrape import Samples, scrape
 
 from ..conftest import ApiFactory, require_binary
-from ..locustfiles.test_locust import aggregated_row, start_locust, wait_exit, wait_for, wait_for_samples
+from ..load import BackgroundLoad
+from ..locustfiles.test_locust import (
+    aggregated_row,
+    start_distributed,
+    start_locust,
+    stop_distributed,
+    wait_exit,
+    wait_for,
+    wait_for_samples,
+)
 from ..prometheus.lab_config import PrometheusServer, loopback_config
-from .load import BackgroundLoad
 
 BODY_BYTES = 70_010
 
@@ -113,17 +119,10 @@ def test_a_locust_worker_killed_mid_run_leaves_the_master_running(start_api: Api
     """Expected: the master notices the missing worker, keeps driving load with the other one, keeps
     serving its metrics, and stops by itself at the end of the run."""
     api = start_api("lru", "--origin-latency-ms", "0")
-    metrics_port, master_port = free_port(), free_port()
-    env = {"LOCUST_USER_CLASSES": "StoryUser"}
-    master = start_locust(
-        tmp_path, "locustfile.py",
-        "--master", "--master-bind-host", "127.0.0.1", "--master-bind-port", str(master_port),
-        "--expect-workers", "2", "--host", api.url, "-u", "4", "-r", "4", "-t", "30s", "--wait-s", "0.05",
-        "--metrics-port", str(metrics_port),
-        name="master", env=env,
-    )  # fmt: skip
-    worker_args = ("--worker", "--master-host", "127.0.0.1", "--master-port", str(master_port))
-    workers = [start_locust(tmp_path, "locustfile.py", *worker_args, name=f"worker-{n}", env=env) for n in range(2)]
+    metrics_port = free_port()
+    master, *workers = locusts = start_distributed(
+        tmp_path, api.url, 2, "-u", "4", "-r", "4", "-t", "30s", "--wait-s", "0.05", metrics_port=metrics_port
+    )
     try:
         samples = wait_for_samples(metrics_port, master.proc, "locust_requests_total", timeout_s=30)
         assert samples.value("locust_workers") == 2
@@ -140,10 +139,6 @@ def test_a_locust_worker_killed_mid_run_leaves_the_master_running(start_api: Api
         assert later.value("locust_running") == 1
         assert later.value("locust_workers") == 1
     finally:
-        code = wait_exit(master, 60)
-        for worker in workers:
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                worker.proc.wait(10)
-            worker.stop()
+        code = stop_distributed(locusts, 60)
     assert code in (0, 1), master.log_tail(40)
     assert "Traceback" not in master.log_tail(200)

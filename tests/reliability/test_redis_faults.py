@@ -21,7 +21,7 @@ from leaklab.procs import ApiServer, RedisServer
 
 from ..api.helpers import Client
 from ..conftest import ApiFactory
-from .load import BackgroundLoad
+from ..load import BackgroundLoad
 
 BODY_BYTES = 70_010
 MB = 1024 * 1024

@@ -6,20 +6,15 @@ meanwhile, copies the capture out and summarises it.
 
 from __future__ import annotations
 
-import contextlib
-import json
 import time
 from collections.abc import Callable
-from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
 import psutil
 
 from ...lab.load import LoadOptions, Locust
-from ...scrape import scrape
-from ..command import _render as render_flamegraph
-from ..memray_summary import leaked_sites, markdown, paragraph, top_sites
+from ..report import served, write_summary
 from .native import native_callers
 from .options import AttachOptions
 from .runner import LocalRunner, Runner
@@ -35,7 +30,7 @@ def attach(
     out.mkdir(parents=True, exist_ok=True)
     capture = (out / f"memray-attach-{target.pid}.bin").resolve()
     remote = runner.capture_path(capture)
-    before = _served(target.port)
+    before = served(target.port)
     with runner.environment() as env:
         method = start_tracking(target, runner, remote, options, env, log)
         start = time.time()
@@ -49,38 +44,22 @@ def attach(
         finally:
             stop_tracking(target, runner, remote, method, env)
     runner.fetch(remote, capture)
-    requests = None if before is None else (_served(target.port) or before) - before
-    log("rendering memray's flame graphs")
-    files = {
-        "flamegraph": render_flamegraph(capture, out / "flamegraph.html"),
-        "leaks": render_flamegraph(capture, out / "leaks.html", "--leaks"),
-    }
-    peak, baseline, sites = top_sites(capture, 0.0)  # growth since tracking began
-    summary: dict[str, Any] = {
+    requests = None if before is None else (served(target.port) or before) - before
+    fields = {
         "mode": "attached",
         "title": f"memray attached to PID {target.pid}",
         "where": f"Attached to PID {target.pid} for {options.duration_s} s",
         "pid": target.pid,
         "port": target.port,
-        "native": options.native,
         "duration_s": options.duration_s,
         "users": options.users,
         "wait_s": options.wait_s,
         "method": method,
         "requests": requests,
         "failures": failures,
-        "peak_bytes": peak,
-        "load_start_bytes": baseline,
-        "top_sites": [asdict(s) for s in sites],
-        "leaked_sites": [asdict(s) for s in leaked_sites(capture)],
         "native_callers": native_callers(capture) if options.native else [],
     }
-    summary["paragraph"] = paragraph(summary)
-    files |= {"capture": capture, "summary_md": out / "summary.md", "summary_json": out / "summary.json"}
-    summary["files"] = {name: str(path) for name, path in files.items()}
-    (out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
-    (out / "summary.md").write_text(markdown(summary))
-    return summary
+    return write_summary(capture, out, fields, load_start=0.0, native=options.native, log=log)  # growth since attached
 
 
 def _wait(target: Target, out: Path, options: AttachOptions, start: float) -> int:
@@ -99,13 +78,3 @@ def _wait(target: Target, out: Path, options: AttachOptions, start: float) -> in
             raise AttachFailed(f"PID {target.pid} exited while memray was tracking it (killed for its memory?)")
         time.sleep(0.2)
     return 0
-
-
-def _served(port: int | None) -> int | None:
-    """``GET /data`` requests the API has answered so far, from its ``/metrics``."""
-    if port is None:
-        return None
-    with contextlib.suppress(OSError, RuntimeError):
-        samples = scrape(port, timeout_s=10.0)
-        return int(sum(v for k, v in samples.with_prefix("http_requests_total").items() if 'handler="/data"' in k))
-    return None

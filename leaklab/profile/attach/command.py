@@ -12,7 +12,7 @@ from pathlib import Path
 
 from ...args import duration, number
 from ...procs import INSTALL_HINTS
-from ...units import mib
+from ..report import ProfileError, print_summary
 from .capture import attach
 from .methods import AUTO, METHODS
 from .options import AttachOptions
@@ -84,16 +84,10 @@ def main(argv: Sequence[str] | None = None, prog: str = "leaklab attach") -> int
     except AttachRefused as exc:
         print(f"{prog}: cannot attach: {exc}", file=sys.stderr)
         return 1
-    except (AttachFailed, OSError, subprocess.SubprocessError) as exc:
+    except (AttachFailed, ProfileError, OSError, subprocess.SubprocessError) as exc:
         print(f"{prog}: error: {' '.join(str(exc).split())}", file=sys.stderr)
         return 1
-    print(summary["paragraph"])
-    for chain in summary["native_callers"][:3]:
-        print(f"  native: {chain['native']}  (from {chain['python']}, {mib(chain['bytes'])})")
-    print()
-    width = max(len(name) for name in summary["files"])
-    for name, path in summary["files"].items():
-        print(f"  {name:<{width}}  {path}")
+    print_summary(summary)
     return 0
 
 

@@ -1,4 +1,4 @@
-"""Background HTTP load for fault tests: requests in a thread, every status and X-Cache header recorded."""
+"""Background HTTP load for tests: requests in threads, every status and X-Cache header recorded."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import http.client
 import threading
 import time
 from dataclasses import dataclass, field
+from types import TracebackType
 
 from leaklab.procs import LOOPBACK
 
@@ -20,12 +21,16 @@ class Outcome:
 
 @dataclass
 class BackgroundLoad:
-    """``threads`` keep-alive clients asking ``/data?key=k<i % key_space>`` until ``stop()``."""
+    """``threads`` keep-alive clients asking ``/data?key=k<i % key_space>`` (or always ``path``: ``/data`` gets a
+    fresh key per request) until ``stop()``, the end of a ``with`` block, or ``max_requests`` in all."""
 
     port: int
     key_space: int = 50
     threads: int = 2
     timeout_s: float = 10.0
+    path: str | None = None
+    pause_s: float = 0.0  # between one client's requests
+    max_requests: int | None = None  # the load stops by itself even if the test forgets to
     outcomes: list[Outcome] = field(default_factory=list)
 
     def __post_init__(self) -> None:
@@ -35,13 +40,19 @@ class BackgroundLoad:
         for worker in self._workers:
             worker.start()
 
+    def __enter__(self) -> BackgroundLoad:
+        return self
+
+    def __exit__(self, *exc: type[BaseException] | BaseException | TracebackType | None) -> None:
+        self.stop()
+
     def _run(self, offset: int) -> None:
         conn = http.client.HTTPConnection(LOOPBACK, self.port, timeout=self.timeout_s)
         i = offset
-        while not self._stop.is_set():
+        while not self._stop.is_set() and (self.max_requests is None or len(self.outcomes) < self.max_requests):
             i += self.threads
             try:
-                conn.request("GET", f"/data?key=k{i % self.key_space}")
+                conn.request("GET", self.path or f"/data?key=k{i % self.key_space}")
                 response = conn.getresponse()
                 body = response.read()
                 outcome = Outcome(response.status, response.getheader("x-cache", ""), self.elapsed(), len(body))
@@ -51,6 +62,7 @@ class BackgroundLoad:
                 outcome = Outcome(0, "", self.elapsed())
                 time.sleep(0.01)
             self.outcomes.append(outcome)
+            self._stop.wait(self.pause_s)
         conn.close()
 
     def elapsed(self) -> float:
