@@ -66,7 +66,7 @@ class CgroupLimit(MemoryLimit):
         self.name = f"cgroup-v{version}"
         self.where = str(path)
         files = "memory.limit_in_bytes" if version == 1 else "memory.max"
-        self.description = f"the kernel's OOM killer, in a memory cgroup of its own (cgroup v{version}, {files})"
+        self.description = f"the kernel's OOM killer (own cgroup v{version}, {files})"
 
     @classmethod
     def create(
@@ -143,7 +143,7 @@ class SystemdScopeLimit(MemoryLimit):
     def __init__(self, limit_bytes: int, systemd_run: str, user: bool) -> None:
         super().__init__(limit_bytes)
         self.command = [systemd_run, *(["--user"] if user else []), "--scope", "--quiet", "--collect"]
-        self.description = f"kernel OOM killer, {' '.join(self.command[:2])} --scope -p MemoryMax={limit_bytes}"
+        self.description = f"the kernel's OOM killer (systemd-run{' --user' if user else ''} --scope, MemoryMax)"
         self._group: MemoryCgroup | None = None
 
     @classmethod
@@ -177,7 +177,7 @@ class WatchdogLimit(MemoryLimit):
     def __init__(self, limit_bytes: int, interval_s: float = 0.05) -> None:
         super().__init__(limit_bytes)
         self.interval_s = interval_s
-        self.description = f"watchdog: SIGKILL when the API's RSS passes {limit_bytes} bytes (no cgroup available)"
+        self.description = "a watchdog that SIGKILLs the API past it (no cgroup available)"
         self.kills = 0
         self._pid: int | None = None
         self._stop = threading.Event()

@@ -25,6 +25,7 @@ from .live import LiveDisplay, verdict_table
 from .options import MODES, LabOptions, add_lab_options, lab_options, settings_of
 from .result import ModeResult
 from .runner import run_mode
+from .sampler import Sample
 
 
 def one_line(exc: BaseException) -> str:
@@ -66,6 +67,65 @@ def signals_held() -> Iterator[None]:
             signal.signal(sig, handler)
 
 
+def announce(display: LiveDisplay, result: ModeResult, limit_bytes: int) -> None:
+    """How the memory limit is enforced, said once per mode before its first progress line: one short line
+    each for the limit, who enforces it and where its cgroup is, so that at 80 columns nothing wraps into a
+    fragment (the cgroup's path alone may be longer than the terminal)."""
+    display.note(f"[bold]{result.mode}[/]: memory limit {mib(limit_bytes, 0)}")
+    display.note(f"  enforced by {result.limit_description}")
+    if result.limit_where:  # a long path is left for the terminal to wrap, whole, rather than folded
+        display.console.print(f"  [dim]its cgroup: {result.limit_where}[/]", soft_wrap=True)
+    for note in result.limit_notes:
+        display.note(f"  [dim](not used: {note})[/]")
+    if result.web_url:
+        display.note(f"  Locust web UI: {result.web_url}")
+
+
+def run_modes(modes: Sequence[str], opts: LabOptions, out: Path, display: LiveDisplay) -> tuple[list[ModeResult], bool]:
+    """Run ``modes`` one after another under ``display`` (SIGTERM counts as Ctrl-C); the results and whether
+    the run was interrupted. Shared by run, compare and soak."""
+    previous = signal.signal(signal.SIGTERM, _sigterm)
+    results: list[ModeResult] = []
+    announced: set[str] = set()
+
+    def progress(result: ModeResult, sample: Sample, t: float) -> None:
+        if result.mode not in announced:
+            announced.add(result.mode)
+            announce(display, result, opts.mem_limit_bytes)
+        display.update(result, sample, t)
+
+    try:
+        with display:
+            for mode in modes:
+                result = run_mode(mode, opts, out, progress)
+                results.append(result)
+                display.finish(result)
+                if result.interrupted:
+                    return results, True
+    except KeyboardInterrupt:
+        return results, True
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    return results, False
+
+
+def write_run_report(
+    out: Path,
+    results: Sequence[ModeResult],
+    settings: dict[str, Any],
+    skipped: Sequence[dict[str, str]],
+    interrupted: bool,
+) -> tuple[dict[str, Any], Path]:
+    """The report directory for ``results``: its summary and the page; ``OSError`` when it cannot be written."""
+    from .report import write_report
+    from .report.data import build_summary
+
+    with signals_held():  # a second or two: Ctrl-C now would only leave a report half-written
+        summary = build_summary(results, settings, skipped, interrupted)
+        page = write_report(out, summary, {r.mode: r.samples for r in results})
+    return summary, page
+
+
 def execute(
     modes: Sequence[str],
     opts: LabOptions,
@@ -74,9 +134,6 @@ def execute(
     skipped: Sequence[dict[str, str]] = (),
 ) -> int:
     """Run ``modes`` one after another, write the report, print the verdicts; 130 when interrupted."""
-    from .report import write_report
-    from .report.data import build_summary
-
     if (out / "summary.json").exists():  # an earlier report in the same place: its logs would mix with ours
         shutil.rmtree(out / "logs", ignore_errors=True)
     try:
@@ -84,43 +141,12 @@ def execute(
     except OSError as exc:  # read-only, full, or not a directory: say so before starting anything
         print(f"leaklab: error: cannot write the report directory {out}: {exc.strerror or exc}", file=sys.stderr)
         return 2
-    previous = signal.signal(signal.SIGTERM, _sigterm)
     display = LiveDisplay(modes, opts.load.duration_s)
-    results: list[ModeResult] = []
-    interrupted = False
-    announced: set[str] = set()
-
-    def progress(result: ModeResult, sample: Any, t: float) -> None:
-        if result.mode not in announced:
-            announced.add(result.mode)
-            where = f" [dim]{result.limit_where}[/]" if result.limit_where else ""
-            limit = mib(opts.mem_limit_bytes, 0)
-            display.note(f"[bold]{result.mode}[/]: memory limit {limit} enforced by {result.limit_description}{where}")
-            for note in result.limit_notes:
-                display.note(f"  [dim](not used: {note})[/]")
-            if result.web_url:
-                display.note(f"  Locust web UI: {result.web_url}")
-        display.update(result, sample, t)
-
     for item in skipped:
         display.note(f"[yellow]{item['mode']} left out:[/] {item['reason']}")
+    results, interrupted = run_modes(modes, opts, out, display)
     try:
-        with display:
-            for mode in modes:
-                result = run_mode(mode, opts, out, progress)
-                results.append(result)
-                display.finish(result)
-                if result.interrupted:
-                    interrupted = True
-                    break
-    except KeyboardInterrupt:
-        interrupted = True
-    finally:
-        signal.signal(signal.SIGTERM, previous)
-    try:
-        with signals_held():  # a second or two: Ctrl-C now would only leave a report half-written
-            summary = build_summary(results, settings, skipped, interrupted)
-            page = write_report(out, summary, {r.mode: r.samples for r in results})
+        summary, page = write_run_report(out, results, settings, skipped, interrupted)
     except OSError as exc:
         print(f"leaklab: error: could not write the report in {out}: {exc.strerror or exc}", file=sys.stderr)
         return 1

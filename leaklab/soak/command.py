@@ -1,6 +1,6 @@
 """``leaklab soak``: each fixed mode under sustained load for a bounded time, sampled once a second.
 
-It runs the lab's own runner (``lab.runner.run_mode``: the API under its memory limit, Redis, Locust,
+It runs the lab's own loop (``lab.run.run_modes``: the API under its memory limit, Redis, Locust,
 the sampler), writes the lab's report directory, then judges every mode against the pass criteria
 (``criteria.py``) and, with ``--markdown``, rewrites the generated section of RELIABILITY.md.
 """
@@ -10,23 +10,16 @@ from __future__ import annotations
 import argparse
 import json
 import shutil
-import signal
 import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from types import FrameType
 
 from ..args import choice_list, duration, number, redis_size
 from ..lab.live import LiveDisplay
 from ..lab.load import LoadOptions
 from ..lab.options import LabOptions, memory_limit, settings_of
-from ..lab.report import write_report
-from ..lab.report.data import build_summary
-from ..lab.result import ModeResult
-from ..lab.run import signals_held
-from ..lab.runner import run_mode
-from ..lab.sampler import Sample
+from ..lab.run import run_modes, write_run_report
 from ..procs import MissingBinary, require
 from . import criteria
 from .markdown import CHART, update_markdown
@@ -54,10 +47,6 @@ def build_parser(prog: str) -> argparse.ArgumentParser:
     return parser
 
 
-def _sigterm(signum: int, frame: FrameType | None) -> None:
-    raise KeyboardInterrupt
-
-
 def main(argv: Sequence[str] | None = None, prog: str = "leaklab soak") -> int:
     args = build_parser(prog).parse_args(argv)
     if "redis" in args.modes:
@@ -75,13 +64,11 @@ def main(argv: Sequence[str] | None = None, prog: str = "leaklab soak") -> int:
         print(f"{prog}: error: cannot create the report directory {out}: {exc.strerror}", file=sys.stderr)
         return 2
     command = " ".join(["leaklab", "soak", *(sys.argv[2:] if argv is None else argv)])
-    results, interrupted = _run_all(args.modes, opts, out)
+    results, interrupted = run_modes(args.modes, opts, out, LiveDisplay(args.modes, opts.load.duration_s))
     settings = settings_of(opts, args.modes, [])
     settings["command"] = command
     try:
-        with signals_held():  # a second or two: an interrupt now would only leave the report half-written
-            summary = build_summary(results, settings, [], interrupted)
-            write_report(out, summary, {r.mode: r.samples for r in results})
+        summary, _ = write_run_report(out, results, settings, [], interrupted)
     except OSError as exc:
         print(f"{prog}: error: could not write the report in {out}: {exc.strerror or exc}", file=sys.stderr)
         return 1
@@ -107,29 +94,6 @@ def main(argv: Sequence[str] | None = None, prog: str = "leaklab soak") -> int:
     if interrupted:
         return 130
     return 0 if all(c.passed for v in verdicts.values() for c in v) and len(verdicts) == len(args.modes) else 1
-
-
-def _run_all(modes: Sequence[str], opts: LabOptions, out: Path) -> tuple[list[ModeResult], bool]:
-    previous = signal.signal(signal.SIGTERM, _sigterm)
-    display = LiveDisplay(modes, opts.load.duration_s)
-    results: list[ModeResult] = []
-
-    def progress(result: ModeResult, sample: Sample, t: float) -> None:
-        display.update(result, sample, t)
-
-    try:
-        with display:
-            for mode in modes:
-                result = run_mode(mode, opts, out, progress)
-                results.append(result)
-                display.finish(result)
-                if result.interrupted:
-                    return results, True
-    except KeyboardInterrupt:
-        return results, True
-    finally:
-        signal.signal(signal.SIGTERM, previous)
-    return results, False
 
 
 def _figures(mode: dict[str, object]) -> dict[str, object]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import signal
@@ -12,8 +13,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from rich.console import Console
 
-from leaklab.lab.limits import CgroupLimit, LimitError
+from leaklab.lab.catalogue import SCENARIOS, run_name
+from leaklab.lab.limits import CgroupLimit, LimitError, MemoryLimit, SystemdScopeLimit, WatchdogLimit
+from leaklab.lab.live import LiveDisplay
+from leaklab.lab.result import ModeResult
+from leaklab.lab.run import announce
 from tests.conftest import require_binary
 
 
@@ -23,6 +29,39 @@ def _cgroup_available() -> bool:
     except LimitError:
         return False
     return True
+
+
+def _limits() -> list[MemoryLimit]:
+    """Each way the lab enforces a limit, with the description it prints (nothing created or started)."""
+    watchdog = WatchdogLimit(256 * 1024 * 1024)
+    watchdog.close()
+    return [
+        CgroupLimit(256 * 1024 * 1024, Path("/sys/fs/cgroup/memory/a/b/leaklab-1-leaky"), 1),
+        CgroupLimit(256 * 1024 * 1024, Path("/sys/fs/cgroup/leaklab-1-leaky"), 2),
+        SystemdScopeLimit(256 * 1024 * 1024, "/usr/bin/systemd-run", user=True),
+        SystemdScopeLimit(256 * 1024 * 1024, "/usr/bin/systemd-run", user=False),
+        watchdog,
+    ]
+
+
+@pytest.mark.parametrize("limit", _limits(), ids=lambda limit: limit.name)
+def test_the_memory_limit_reads_well_at_80_columns(limit: MemoryLimit) -> None:
+    """make demo's first lines: none wraps on an 80-column terminal, and a cgroup's path, however long,
+    stands whole on a line of its own that says what it is."""
+    longest = max([run_name(s, fixed=True) for s in SCENARIOS], key=len)
+    out = io.StringIO()
+    display = LiveDisplay([longest], 30, Console(file=out, width=80, force_terminal=True, color_system=None))
+    where = "/sys/fs/cgroup/memory/process_api/1d0fba82325d9e73020da19a7b2ddcfa/leaklab-4242-" + longest
+    result = ModeResult(longest, limit_description=limit.description, limit_where=where if limit.where else "")
+    announce(display, result, limit.limit_bytes)
+    lines = out.getvalue().splitlines()
+    assert lines[0] == f"{longest}: memory limit 256 MiB"
+    assert lines[1] == f"  enforced by {limit.description}"
+    assert all(len(line) <= 80 for line in lines[:2]), lines
+    if limit.where:
+        assert lines[2:] == [f"  its cgroup: {where}"]
+    else:
+        assert len(lines) == 2
 
 
 def _run(out: Path, *args: str) -> tuple[subprocess.CompletedProcess[str], dict[str, Any]]:
@@ -50,7 +89,8 @@ def test_kernel_oom_kills_the_api_in_its_cgroup_and_the_runner_restarts_it(tmp_p
     assert leaky["verdict"] == "leaking"
     assert leaky["failures"] > 0  # Locust saw the API go down, as users would
     assert not Path(leaky["limit_where"]).exists()  # the cgroup is removed at the end
-    assert "OOM kills" in done.stderr and "memory cgroup of its own" in done.stderr
+    assert "OOM kills" in done.stderr and "enforced by the kernel's OOM killer (own cgroup v" in done.stderr
+    assert f"  its cgroup: {leaky['limit_where']}\n" in done.stderr  # whole, on a line of its own
     # the API itself saw the limit of the cgroup it lived in
     rows = (tmp_path / "samples.csv").read_text().splitlines()
     header = rows[0].split(",")
