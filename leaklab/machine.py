@@ -1,6 +1,7 @@
 """Facts about where a run happened: the machine, and the versions of Python packages and tools.
 
-``summary.json`` (the lab's report) and ``bench.json`` (the benchmarks) both record these, from here.
+``summary.json`` (the lab's report) and ``bench.json`` (the benchmarks) both record these, from here, and
+the generated sections of BENCHMARKS.md and RELIABILITY.md close with them (``provenance``).
 """
 
 from __future__ import annotations
@@ -28,6 +29,12 @@ def machine(meminfo: Path = Path("/proc/meminfo")) -> dict[str, Any]:
         "platform": platform.platform(),
         "python": sys.executable,
     }
+
+
+def provenance(machine_line: str, versions: dict[str, str], command: str) -> list[str]:
+    """The closing Markdown lines of a generated section: the machine, the versions and the command."""
+    listed = ", ".join(f"{k} {v}" for k, v in versions.items())
+    return [f"Machine: {machine_line}", "", f"Versions: {listed}.", "", f"Command: `{command}`", ""]
 
 
 def versions(packages: Sequence[str]) -> dict[str, str]:

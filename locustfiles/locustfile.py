@@ -17,28 +17,17 @@ import itertools
 import random
 from functools import cache
 
-from locust import FastHttpUser, between, events, task
-from locust.argument_parser import LocustArgumentParser
+from locust import FastHttpUser, between, task
 
 # isort: split
 import prometheus_exporter  # noqa: F401  (registers --metrics-port: Locust stats for Prometheus)
+from lab_options import add_options
 
-
-@events.init_command_line_parser.add_listener
-def _add_arguments(parser: LocustArgumentParser) -> None:
-    # include_in_web_ui works on the parser itself, not on an argument group
-    parser.add_argument(
-        "--key-space", type=int, env_var="LOCUST_KEY_SPACE", default=1000, include_in_web_ui=True,
-        help="RealisticUser: number of distinct keys",
-    )  # fmt: skip
-    parser.add_argument(
-        "--zipf-s", type=float, env_var="LOCUST_ZIPF_S", default=1.1, include_in_web_ui=True,
-        help="RealisticUser: skew of the key popularity (Zipf exponent; 0 = uniform)",
-    )  # fmt: skip
-    parser.add_argument(
-        "--wait-s", type=float, env_var="LOCUST_WAIT_S", default=0.5, include_in_web_ui=True,
-        help="mean seconds each user waits between requests (0 = as fast as possible)",
-    )  # fmt: skip
+add_options(
+    ("--key-space", int, 1000, "RealisticUser: number of distinct keys"),
+    ("--zipf-s", float, 1.1, "RealisticUser: skew of the key popularity (Zipf exponent; 0 = uniform)"),
+    ("--wait-s", float, 0.5, "mean seconds each user waits between requests (0 = as fast as possible)"),
+)
 
 
 @cache

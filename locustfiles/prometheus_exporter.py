@@ -18,27 +18,23 @@ from collections.abc import Iterator
 from typing import Any
 
 from locust import events
-from locust.argument_parser import LocustArgumentParser
 from locust.env import Environment
 from locust.runners import STATE_RUNNING, STATE_SPAWNING, MasterRunner, WorkerRunner
 from prometheus_client import CollectorRegistry, make_wsgi_app
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
+# isort: split
+from lab_options import add_options
+
 QUANTILES = (0.5, 0.9, 0.95, 0.99)
 
 
-@events.init_command_line_parser.add_listener
-def _add_arguments(parser: LocustArgumentParser) -> None:
-    # include_in_web_ui works on the parser itself, not on an argument group
-    parser.add_argument(
-        "--metrics-port", type=int, env_var="LOCUST_METRICS_PORT", default=0, include_in_web_ui=False,
-        help="serve Prometheus metrics on this port from the master or a standalone Locust (0 = off)",
-    )  # fmt: skip
-    parser.add_argument(
-        "--metrics-host", env_var="LOCUST_METRICS_HOST", default="127.0.0.1", include_in_web_ui=False,
-        help="address the metrics endpoint binds (0.0.0.0 inside a container)",
-    )  # fmt: skip
+add_options(
+    ("--metrics-port", int, 0, "serve Prometheus metrics on this port (master or standalone Locust; 0 = off)"),
+    ("--metrics-host", str, "127.0.0.1", "address the metrics endpoint binds (0.0.0.0 inside a container)"),
+    web_ui=False,
+)
 
 
 class LocustCollector(Collector):

@@ -10,25 +10,16 @@ from __future__ import annotations
 
 import math
 
-from locust import LoadTestShape, events
-from locust.argument_parser import LocustArgumentParser
+from locust import LoadTestShape
 
+# isort: split
+from lab_options import add_options
 
-@events.init_command_line_parser.add_listener
-def _add_arguments(parser: LocustArgumentParser) -> None:
-    # include_in_web_ui works on the parser itself, not on an argument group
-    parser.add_argument(
-        "--ramp-users", type=int, env_var="LOCUST_RAMP_USERS", default=20, include_in_web_ui=True,
-        help="RampShape: users at the top of the ramp",
-    )  # fmt: skip
-    parser.add_argument(
-        "--ramp-up-s", type=float, env_var="LOCUST_RAMP_UP_S", default=180.0, include_in_web_ui=True,
-        help="RampShape: seconds from 0 to --ramp-users",
-    )  # fmt: skip
-    parser.add_argument(
-        "--ramp-hold-s", type=float, env_var="LOCUST_RAMP_HOLD_S", default=600.0, include_in_web_ui=True,
-        help="RampShape: seconds to hold the peak before stopping (0 = hold until stopped)",
-    )  # fmt: skip
+add_options(
+    ("--ramp-users", int, 20, "RampShape: users at the top of the ramp"),
+    ("--ramp-up-s", float, 180.0, "RampShape: seconds from 0 to --ramp-users"),
+    ("--ramp-hold-s", float, 600.0, "RampShape: seconds to hold the peak before stopping (0 = hold until stopped)"),
+)
 
 
 def ramp_users(elapsed_s: float, peak: int, ramp_up_s: float) -> int:

@@ -1,6 +1,6 @@
 """The package's layers, checked from its imports: shared helpers at the top, one package per command family.
 
-``leaklab/*.py`` (cli, args, procs, scrape, units, machine) import no command family; the families
+``leaklab/*.py`` (cli, args, procs, scrape, units, machine, files) import no command family; the families
 (``lab``, ``profile``, ``bench``, ``soak``, ``drill``) never import ``bench`` or each other upward; and no
 module imports itself back through another (no cycles). ``cli`` names each command's module by string only.
 """

@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from ..files import replace_section
+from ..machine import provenance
 from ..units import gib
 from .table import COLUMNS, table_rows, target_lines
 
@@ -47,26 +49,11 @@ def markdown(doc: dict[str, Any]) -> str:
         ]
     lines += [""] + [f"Note: {note}" for note in doc["notes"]] + ([""] if doc["notes"] else [])
     m = doc["machine"]
-    lines += [
-        "Machine: " + f"{m['cpu']}, {m['cpus']} CPUs, {gib(m['memory_bytes'])} RAM, Linux {m['kernel']}; {m['note']}.",
-        "",
-        "Versions: " + ", ".join(f"{k} {v}" for k, v in doc["versions"].items()) + ".",
-        "",
-        f"Command: `{doc['command']}`",
-        "",
-        END,
-    ]
+    where = f"{m['cpu']}, {m['cpus']} CPUs, {gib(m['memory_bytes'])} RAM, Linux {m['kernel']}; {m['note']}."
+    lines += [*provenance(where, doc["versions"], doc["command"]), END]
     return "\n".join(lines) + "\n"
 
 
 def update_markdown(path: Path, doc: dict[str, Any]) -> None:
     """Replace the generated section of ``path`` (or append one), keeping the hand-written text."""
-    text = path.read_text() if path.exists() else "# Benchmarks\n\n"
-    generated = markdown(doc)
-    if BEGIN in text and END in text:
-        head, rest = text.split(BEGIN, 1)
-        tail = rest.split(END, 1)[1]
-        text = head + generated.rstrip("\n") + tail
-    else:
-        text = text.rstrip("\n") + "\n\n" + generated
-    path.write_text(text)
+    replace_section(path, markdown(doc), BEGIN, END, "# Benchmarks\n\n")

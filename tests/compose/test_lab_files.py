@@ -9,11 +9,8 @@ they need. The stack itself runs in tests/stack/.
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
 import stat
-import subprocess
 import sys
 from pathlib import Path
 from typing import Any
@@ -22,6 +19,7 @@ import pytest
 import yaml
 
 from .dockerfiles import base_images
+from .make import make
 
 REPO = Path(__file__).resolve().parents[2]
 DOCKERFILES = [REPO / "services" / "api" / "Dockerfile", REPO / "locustfiles" / "Dockerfile"]
@@ -45,20 +43,6 @@ NEWEST_PATCH = {
 def compose() -> dict[str, Any]:
     data: dict[str, Any] = yaml.safe_load((REPO / "compose.yaml").read_text())
     return data
-
-
-def make(workdir: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    binary = shutil.which("make")
-    assert binary, "make is missing"
-    clean = {k: v for k, v in os.environ.items() if not k.startswith(("MAKE", "GRAFANA_", "LEAKLAB_", "LOCUST_"))}
-    return subprocess.run(
-        [binary, "--no-print-directory", "-C", str(workdir), *args],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env={**clean, **(env or {})},
-        check=False,
-    )
 
 
 def version_tuple(text: str) -> tuple[int, ...]:
@@ -118,13 +102,6 @@ def test_grafana_mounts_only_the_provisioning_folders_it_provides() -> None:
     provided = sorted(p.name for p in (REPO / "grafana" / "provisioning").iterdir() if p.is_dir())
     for folder in provided:
         assert targets[f"/etc/grafana/provisioning/{folder}"] == f"./grafana/provisioning/{folder}"
-
-
-@pytest.fixture
-def checkout(tmp_path: Path) -> Path:
-    for name in ("Makefile", ".env.example"):
-        shutil.copy(REPO / name, tmp_path / name)
-    return tmp_path
 
 
 def test_env_is_created_readable_by_its_owner_only(checkout: Path) -> None:

@@ -11,32 +11,9 @@ from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[2]
+from .make import REPO, make, new_checkout
+
 LAB_TARGETS = ("lab-leaky", "lab-fixed", "lab-lru", "lab-down", "lab-status", "lab-logs")
-
-
-def make(workdir: Path, *args: str, path: str | None = None) -> subprocess.CompletedProcess[str]:
-    binary = shutil.which("make")
-    assert binary, "make is missing"
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("MAKE", "GRAFANA_", "LEAKLAB_", "LOCUST_"))}
-    if path is not None:
-        env["PATH"] = path
-    return subprocess.run(
-        [binary, "--no-print-directory", "-C", str(workdir), *args],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env=env,
-        check=False,
-    )
-
-
-@pytest.fixture
-def checkout(tmp_path: Path) -> Path:
-    """The Makefile and .env.example in a directory of their own (no .env yet)."""
-    for name in ("Makefile", ".env.example"):
-        shutil.copy(REPO / name, tmp_path / name)
-    return tmp_path
 
 
 def password(env_file: Path) -> str:
@@ -105,10 +82,7 @@ def test_an_existing_env_without_a_password_gets_one_and_keeps_the_rest(checkout
 def test_two_checkouts_get_different_passwords(tmp_path: Path) -> None:
     passwords = set()
     for name in ("a", "b"):
-        workdir = tmp_path / name
-        workdir.mkdir()
-        for file in ("Makefile", ".env.example"):
-            shutil.copy(REPO / file, workdir / file)
+        workdir = new_checkout(tmp_path / name)
         assert make(workdir, "lab-env", f"PYTHON={sys.executable}").returncode == 0
         passwords.add(password(workdir / ".env"))
     assert len(passwords) == 2

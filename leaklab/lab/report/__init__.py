@@ -6,9 +6,9 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from ...files import atomic_write_text
 from ..sampler import Sample
 from . import charts, data, html
-from .files import atomic_write_text
 
 
 def write_report(out: Path, summary: dict[str, Any], samples: dict[str, list[Sample]]) -> Path:

@@ -13,9 +13,9 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 from matplotlib.axes import Axes
 
+from ...files import atomic_write_bytes
 from ...units import MIB, mib
 from ..sampler import Sample
-from .files import atomic_write_bytes
 
 COLORS = {"leaky": "#d62728", "lru": "#2ca02c", "redis": "#1f77b4"}
 TIME_AXIS = "seconds since the API started (Locust starts its users a few seconds in)"

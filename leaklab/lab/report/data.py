@@ -10,12 +10,12 @@ from dataclasses import fields
 from pathlib import Path
 from typing import IO, Any
 
+from ...files import atomic_write, atomic_write_text
 from ...machine import machine, versions
 from ..result import ModeResult
 from ..sampler import COLUMNS, Sample
 from ..triage import TRIAGE_RULE, classify
 from ..verdict import THRESHOLDS, analyse
-from .files import atomic_write, atomic_write_text
 
 SUMMARY = "summary.json"
 PACKAGES = ("leaklab", "fastapi", "uvicorn", "locust", "redis", "matplotlib")  # versions recorded in the summary

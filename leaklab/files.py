@@ -1,8 +1,9 @@
-"""Atomic file writes for the report: a file is either the previous version or the whole new one.
+"""Files written whole: a file is either the previous version or the whole new one.
 
 A run interrupted while writing, or a filesystem that fills up, must not leave a half-written
 ``summary.json`` that ``leaklab report`` then cannot read: each file is written beside its final name
-and moved over it with ``os.replace`` (atomic on POSIX) only once it is complete.
+and moved over it with ``os.replace`` (atomic on POSIX) only once it is complete. The same goes for a
+generated section of a hand-written page (BENCHMARKS.md, RELIABILITY.md): ``replace_section``.
 """
 
 from __future__ import annotations
@@ -36,3 +37,16 @@ def atomic_write_text(path: Path, text: str) -> None:
 
 def atomic_write_bytes(path: Path, data: bytes) -> None:
     atomic_write(path, lambda f: f.write(data), binary=True)
+
+
+def replace_section(path: Path, section: str, begin: str, end: str, new_page: str) -> None:
+    """Put ``section`` (from its ``begin`` marker to its ``end`` marker) in place of the one ``path`` holds,
+    keeping the hand-written text around it; append it when there is none (to ``new_page`` when there is no
+    file yet)."""
+    text = path.read_text() if path.exists() else new_page
+    if begin in text and end in text:
+        head, rest = text.split(begin, 1)
+        text = head + section.rstrip("\n") + rest.split(end, 1)[1]
+    else:
+        text = text.rstrip("\n") + "\n\n" + section
+    atomic_write_text(path, text)
