@@ -88,8 +88,13 @@ def test_two_checkouts_get_different_passwords(tmp_path: Path) -> None:
     assert len(passwords) == 2
 
 
-def test_help_is_plain_text_in_a_pipe_and_coloured_only_on_a_terminal_without_no_color() -> None:
+def test_help_is_plain_text_in_a_pipe_and_coloured_only_on_a_terminal_without_no_color(tmp_path: Path) -> None:
     assert "\x1b[" not in make(REPO, "help").stdout  # a pipe: no escape codes
+    listed = tmp_path / "help.txt"
+    with listed.open("w") as file:  # a file: none either
+        env = {k: v for k, v in os.environ.items() if not k.startswith("MAKE")}
+        subprocess.run(["make", "-C", str(REPO), "help"], stdout=file, env=env, check=True, timeout=60)
+    assert "lab-leaky" in listed.read_text() and "\x1b[" not in listed.read_text()
     script = shutil.which("script")  # util-linux: runs make on a pseudo-terminal
     if script is None:
         pytest.skip("script(1) is missing (util-linux)")  # a skip fails the run in CI
