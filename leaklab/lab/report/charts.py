@@ -118,11 +118,16 @@ def load_chart(path: Path, samples: dict[str, list[Sample]]) -> None:
 
 
 def cache_chart(path: Path, samples: dict[str, list[Sample]]) -> None:
+    _save(cache_figure(samples), path)
+
+
+def cache_figure(samples: dict[str, list[Sample]]) -> Any:
     title = "Cache entries held (log scale) and entries evicted: a bounded cache evicts, a leak never does"
     fig, top, _ = _two_panels(samples, "cache_entries", "evictions_total", ("entries held", "evictions (total)"), title)
-    top.set_yscale("symlog", linthresh=10)
+    top.set_yscale("symlog", linthresh=10)  # linear up to 10 entries, so an empty cache (0) is drawn too
+    top.set_ylim(bottom=0)  # autoscale's margin would reach below zero, to -10²: a count is never negative
     top.legend(loc="upper left", fontsize=9)
-    _save(fig, path)
+    return fig
 
 
 def redis_chart(path: Path, rows: Sequence[Sample]) -> None:
