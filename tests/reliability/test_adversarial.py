@@ -3,32 +3,37 @@
 Many distinct keys of the longest allowed length, keys designed to look alike, oversized query
 strings, thousands of repeated parameters, huge headers and slow clients holding connections open.
 Expected: ``lru`` holds at its bound, Redis at its ``maxmemory``, RSS grows by a bounded amount, and
-hostile requests get a 4xx or a closed connection, never a 5xx; meanwhile normal requests are served.
+hostile requests get a 4xx or a closed connection, never a 5xx; meanwhile normal requests are served, and
+500 stalled clients cost what RELIABILITY.md says.
 ``ADVERSARIAL_KEYS`` sets the distinct keys per mode (default 20,000).
 """
 
 from __future__ import annotations
 
+import http.client
 import os
 import socket
 import string
 import threading
 import time
+from pathlib import Path
 
 import pytest
 import redis
 
 from leaklab.procs import LOOPBACK, ApiServer, RedisServer
 from leaklab.scrape import scrape
+from leaklab.units import MIB
 
 from ..api.helpers import Client
-from ..conftest import ApiFactory
+from ..conftest import ApiFactory, require_binary
 
 KEYS = int(os.environ.get("ADVERSARIAL_KEYS", "20000"))
 KEY_CHARS = string.ascii_letters + string.digits + "_.:-"
-MB = 1024 * 1024
 BODY_BYTES = 70_010
-MAX_RSS_GROWTH_MB = 25  # after warm-up; a leak of these keys would be ~70 KB each, i.e. >1 GB
+MAX_RSS_GROWTH_MIB = 25  # after warm-up; a leak of these keys would be ~68 KiB each, i.e. >1 GiB
+STALLED = 500
+STALLED_KIB_EACH = 16  # measured: ~5 KiB each (RELIABILITY.md); a buffer per stalled client would show here
 THREADS = 4
 
 
@@ -63,23 +68,23 @@ def drive(port: int, keys: list[str]) -> list[int]:
     return statuses
 
 
-def rss_mb(api: ApiServer) -> float:
-    return scrape(api.port).value("process_resident_memory_bytes") / MB
+def rss_mib(api: ApiServer) -> float:
+    return scrape(api.port).value("process_resident_memory_bytes") / MIB
 
 
 def distinct_keys_stay_bounded(api: ApiServer, redis_client: redis.Redis | None = None) -> dict[str, float]:
     warm = longest_keys(2000)
     assert set(drive(api.port, warm)) == {200}
-    start = rss_mb(api)
+    start = rss_mib(api)
     peak_used = 0
     statuses: list[int] = []
     for n in range(2000, KEYS, 2000):
         statuses += drive(api.port, longest_keys(2000, offset=n))
         if redis_client is not None:
             peak_used = max(peak_used, int(redis_client.info("memory")["used_memory"]))
-    end = rss_mb(api)
+    end = rss_mib(api)
     assert set(statuses) == {200}
-    assert end - start <= MAX_RSS_GROWTH_MB, f"RSS grew {end - start:.1f} MB over {KEYS:,} distinct keys"
+    assert end - start <= MAX_RSS_GROWTH_MIB, f"RSS grew {end - start:.1f} MiB over {KEYS:,} distinct keys"
     return {"rss_start_mb": start, "rss_end_mb": end, "redis_used_peak": peak_used}
 
 
@@ -128,13 +133,13 @@ def raw_exchange(port: int, request: bytes, timeout_s: float = 10.0) -> int:
 
 
 HOSTILE_REQUESTS = {
-    "oversized query string (1 MB)": b"GET /data?key=" + b"a" * MB + b" HTTP/1.1\r\nHost: x\r\n\r\n",
+    "oversized query string (1 MiB)": b"GET /data?key=" + b"a" * MIB + b" HTTP/1.1\r\nHost: x\r\n\r\n",
     "key past 128 characters": b"GET /data?key=" + b"a" * 129 + b" HTTP/1.1\r\nHost: x\r\n\r\n",
     "10,000 repeated keys": b"GET /data?" + b"&".join([b"key=k"] * 10_000) + b" HTTP/1.1\r\nHost: x\r\n\r\n",
     "10,000 distinct parameters": b"GET /data?"
     + b"&".join(b"p%d=1" % n for n in range(10_000))
     + b" HTTP/1.1\r\nHost: x\r\n\r\n",
-    "one 1 MB header": b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: " + b"h" * MB + b"\r\n\r\n",
+    "one 1 MiB header": b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: " + b"h" * MIB + b"\r\n\r\n",
     "5,000 headers": b"GET /healthz HTTP/1.1\r\nHost: x\r\n"
     + b"".join(b"X-H%d: v\r\n" % n for n in range(5000))
     + b"\r\n",
@@ -150,7 +155,7 @@ def test_hostile_requests_get_4xx_or_a_closed_connection_never_5xx(
 ) -> None:
     args = ("--redis-url", redis_server.url) if mode == "redis" else ()
     api = start_api(mode, *args, "--origin-latency-ms", "0")
-    start = rss_mb(api)
+    start = rss_mib(api)
     answers = {}
     for _ in range(3):  # repeated, so memory that stays behind would add up
         for name, request in HOSTILE_REQUESTS.items():
@@ -159,31 +164,96 @@ def test_hostile_requests_get_4xx_or_a_closed_connection_never_5xx(
     assert all(status == 0 or 400 <= status < 500 for status in answers.values()), answers
     # the API's own bounds (request_limits.py), not only the HTTP parser's
     assert answers["10,000 repeated keys"] == 414
-    assert answers["one 1 MB header"] == answers["5,000 headers"] == 431
+    assert answers["one 1 MiB header"] == answers["5,000 headers"] == 431
     assert api.alive() and Client(api.port).get("/data?key=still-fine")[0] == 200
-    assert rss_mb(api) - start <= MAX_RSS_GROWTH_MB
+    assert rss_mib(api) - start <= MAX_RSS_GROWTH_MIB
+    assert "Traceback" not in api.log_tail(200)
+
+
+def open_files(pid: int) -> int:
+    return sum(1 for _ in Path(f"/proc/{pid}/fd").iterdir())
+
+
+def stall(port: int, count: int) -> list[socket.socket]:
+    """``count`` clients that connect and never finish their headers: every other one sends half a request
+    line and headers (slowloris), the rest nothing at all."""
+    stalled = []
+    for n in range(count):
+        sock = socket.create_connection((LOOPBACK, port), 5)
+        stalled.append(sock)
+        if n % 2:
+            sock.sendall(b"GET /data?key=slow%d HTTP/1.1\r\nHost: x\r\nX-Slow: " % n)
+    return stalled
+
+
+def wait_for_open_files(pid: int, at_least: int, timeout_s: float = 20.0) -> int:
+    """The API's open files once it has accepted what the kernel queued for it."""
+    deadline = time.monotonic() + timeout_s
+    while (held := open_files(pid)) < at_least and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return held
+
+
+@pytest.mark.slow
+def test_500_stalled_clients_cost_a_file_and_a_few_kib_each_and_others_are_still_served(
+    start_api: ApiFactory,
+) -> None:
+    """Expected (RELIABILITY.md, "Stalled clients"): uvicorn has no header-read timeout, so each client that
+    never finishes its headers holds its connection until it leaves, at the cost of one open file and a few
+    KiB; 500 of them leave normal clients served, and each can still finish its request."""
+    api = start_api("lru", "--origin-latency-ms", "0")
+    warm = Client(api.port)
+    warm.hammer(20, "/data?key=warm-up")
+    warm.close()
+    start_rss, start_files = rss_mib(api), open_files(api.pid)
+    stalled = []
+    try:
+        stalled = stall(api.port, STALLED)
+        # one file each, give or take the connections of the test's own clients opening or closing meanwhile
+        held = wait_for_open_files(api.pid, start_files + STALLED - 4) - start_files
+        assert abs(held - STALLED) <= 4, f"{held} files held for {STALLED} stalled clients"
+        assert Client(api.port).hammer(50, "/data?key=normal") == ["miss"] + ["hit"] * 49
+        grown = rss_mib(api) - start_rss
+        assert grown <= STALLED * STALLED_KIB_EACH / 1024, f"RSS grew {grown:.1f} MiB for {STALLED} stalled clients"
+        halfway = stalled[1::2][:50]
+        for sock in halfway:  # and they can still finish
+            sock.sendall(b"1\r\n\r\n")
+        assert all(sock.recv(12).startswith(b"HTTP/1.1 200") for sock in halfway)
+    finally:
+        for sock in stalled:
+            sock.close()
     assert "Traceback" not in api.log_tail(200)
 
 
 @pytest.mark.slow
-def test_slow_clients_holding_connections_do_not_starve_others(start_api: ApiFactory) -> None:
-    """200 clients send half a request line and stall (slowloris); normal clients are still served."""
-    api = start_api("lru", "--origin-latency-ms", "0")
-    start = rss_mb(api)
+def test_stalled_clients_up_to_the_open_file_limit_lock_new_clients_out_until_they_leave(tmp_path: Path) -> None:
+    """Expected (RELIABILITY.md): once stalled clients hold every file the API may open, a new client is
+    refused (uvloop closes the connection it cannot keep) instead of waiting; as soon as some leave, new
+    clients are served again, without a restart."""
+    prlimit = require_binary("prlimit")  # util-linux
+    api = ApiServer(
+        tmp_path, "lru", extra_args=["--origin-latency-ms", "0"], argv_prefix=[prlimit, "--nofile=128", "--"]
+    )
     stalled = []
     try:
-        for n in range(200):
-            sock = socket.create_connection((LOOPBACK, api.port), 5)
-            sock.sendall(b"GET /data?key=slow%d HTTP/1.1\r\nHost: x\r\nX-Slow: " % n)
-            stalled.append(sock)
-        client = Client(api.port)
-        started = time.monotonic()
-        assert client.hammer(50, "/data?key=normal") == ["miss"] + ["hit"] * 49
-        assert time.monotonic() - started < 20
-        for sock in stalled[:50]:  # and they can still finish
-            sock.sendall(b"1\r\n\r\n")
-        assert all(sock.recv(12).startswith(b"HTTP/1.1 200") for sock in stalled[:50])
+        stalled = stall(api.port, 160)
+        assert wait_for_open_files(api.pid, 128) == 128
+        with pytest.raises((OSError, http.client.HTTPException)):
+            Client(api.port, timeout_s=3).get("/healthz")
+        for sock in stalled[:60]:
+            sock.close()
+        deadline = time.monotonic() + 20
+        while (answer := _healthz(api.port)) != 200 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert answer == 200
     finally:
         for sock in stalled:
             sock.close()
-    assert rss_mb(api) - start <= MAX_RSS_GROWTH_MB
+        api.stop()
+
+
+def _healthz(port: int) -> int | None:
+    try:
+        return Client(port, timeout_s=3).get("/healthz")[0]
+    except (OSError, http.client.HTTPException):
+        return None
