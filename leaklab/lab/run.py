@@ -117,10 +117,10 @@ def write_run_report(
     interrupted: bool,
 ) -> tuple[dict[str, Any], Path]:
     """The report directory for ``results``: its summary and the page; ``OSError`` when it cannot be written."""
-    from .report import write_report
-    from .report.data import build_summary
-
     with signals_held():  # a second or two: Ctrl-C now would only leave a report half-written
+        from .report import write_report  # matplotlib and the rest: imported only by a run that gets this far
+        from .report.data import build_summary
+
         summary = build_summary(results, settings, skipped, interrupted)
         page = write_report(out, summary, {r.mode: r.samples for r in results})
     return summary, page
