@@ -1,6 +1,6 @@
 """``leaklab compare --scenarios``: every catalogue scenario leaky and fixed in one short run, classified.
 
-One combined run (real API processes in memory cgroups, real Locust): each leaky scenario is *leaking*
+Short real runs (real API processes in memory cgroups, real Locust): each leaky scenario is *leaking*
 with the right class (python objects, named by the scenario's own module; or native memory, which
 tracemalloc cannot see), and each fixed one is *bounded*. ``metric-labels`` grows a histogram, not a
 payload, per request, too little for the memory rule in a run this short: it is called leaking because
@@ -10,27 +10,49 @@ its ``/metrics`` series count climbs with the traffic (a label leak), while its 
 from __future__ import annotations
 
 import json
+import signal
+import subprocess
+import sys
 from typing import Any
 
 import pytest
-
-from .test_compare import leaklab
 
 SCENARIOS = ("memoize", "listeners", "request-log", "tasks", "exceptions", "native", "metric-labels")
 
 
 @pytest.fixture(scope="module")
 def catalogue(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    out = tmp_path_factory.mktemp("catalogue") / "report"
-    done = leaklab(
-        "compare", "--scenarios", ",".join(SCENARIOS), "--duration", "12s", "--wait-s", "0.02",
-        "--mem-limit", "320M", "--out", out, timeout=900,
-    )  # fmt: skip
-    assert done.returncode == 0, done.stderr[-3000:]
-    summary: dict[str, Any] = json.loads((out / "summary.json").read_text())
-    summary["_html"] = (out / "report.html").read_text()
-    summary["_stderr"] = done.stderr
-    return summary
+    """The catalogue in two ``leaklab compare --scenarios`` runs side by side (each run is 12 s of load, one
+    mode after another: two halves take half the time), merged as one: runs, report pages and terminals."""
+    root = tmp_path_factory.mktemp("catalogue")
+    halves = {root / "first": SCENARIOS[:4], root / "second": SCENARIOS[4:]}
+    argv = [sys.executable, "-m", "leaklab.cli", "compare", "--duration", "12s", "--wait-s", "0.02"]
+    argv += ["--mem-limit", "320M"]
+    started = {
+        out: subprocess.Popen(
+            [*argv, "--scenarios", ",".join(scenarios), "--out", str(out)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for out, scenarios in halves.items()
+    }
+    merged: dict[str, Any] = {"modes": {}, "_html": "", "_stderr": ""}
+    try:
+        for out, proc in started.items():
+            _, stderr = proc.communicate(timeout=900)
+            assert proc.returncode == 0, stderr[-3000:]
+            summary = json.loads((out / "summary.json").read_text())
+            merged["modes"] |= summary["modes"]
+            merged["thresholds"] = summary["thresholds"]
+            merged["_html"] += (out / "report.html").read_text()
+            merged["_stderr"] += stderr
+    finally:
+        for proc in started.values():
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGINT)  # leaklab stops its own children
+                proc.wait(60)
+    return merged
 
 
 @pytest.mark.slow
