@@ -121,7 +121,7 @@ def test_a_locust_worker_killed_mid_run_leaves_the_master_running(start_api: Api
     api = start_api("lru", "--origin-latency-ms", "0")
     metrics_port = free_port()
     master, *workers = locusts = start_distributed(
-        tmp_path, api.url, 2, "-u", "4", "-r", "4", "-t", "30s", "--wait-s", "0.05", metrics_port=metrics_port
+        tmp_path, api.url, 2, "-u", "4", "-r", "4", "-t", "20s", "--wait-s", "0.05", metrics_port=metrics_port
     )
     try:
         samples = wait_for_samples(metrics_port, master.proc, "locust_requests_total", timeout_s=30)
