@@ -89,20 +89,25 @@ def test_when_gdb_fails_as_on_an_amx_cpu_attach_falls_back_to_lldb_and_names_the
 
 
 def test_when_no_method_attaches_the_one_line_names_the_debuggers_own_message(
-    start_api: ApiFactory, amx_gdb: Path
+    start_api: ApiFactory, amx_gdb: Path, tmp_path: Path
 ) -> None:
     api = start_api("leaky")
-    line = _one_line_refusal(attach("--port", api.port, "--duration", "2s", path=str(amx_gdb)))
+    out = tmp_path / "out"
+    line = _one_line_refusal(attach("--port", api.port, "--duration", "2s", "--out", out, path=str(amx_gdb)))
     assert (
         f"memray could not attach to PID {api.proc.pid}: gdb: Couldn't write extended state status: Bad address" in line
     )
     assert f"lldb: lldb is not installed (make deps-attach installs {LLDB_PACKAGE})" in line
     assert api.alive() and api.get("/healthz")[0] == 200
+    assert not out.exists()  # nothing attached, no empty folder left behind
 
 
-def test_a_forced_method_that_is_missing_is_refused_in_one_line(start_api: ApiFactory, amx_gdb: Path) -> None:
+def test_a_forced_method_that_is_missing_is_refused_in_one_line(
+    start_api: ApiFactory, amx_gdb: Path, tmp_path: Path
+) -> None:
     api = start_api("leaky")
-    line = _one_line_refusal(attach("--port", api.port, "--method", "lldb", "--duration", "2s", path=str(amx_gdb)))
+    argv = ("--port", api.port, "--method", "lldb", "--duration", "2s", "--out", tmp_path / "out")
+    line = _one_line_refusal(attach(*argv, path=str(amx_gdb)))
     assert f"memray has no way to attach to PID {api.proc.pid}: lldb: lldb is not installed" in line
     assert "gdb" not in line.split("cannot attach: ", 1)[1].split(". Instead", 1)[0]
 

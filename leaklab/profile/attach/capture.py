@@ -6,6 +6,7 @@ meanwhile, copies the capture out and summarises it.
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -32,7 +33,12 @@ def attach(
     remote = runner.capture_path(capture)
     before = served(target.port)
     with runner.environment() as env:
-        method = start_tracking(target, runner, remote, options, env, log)
+        try:
+            method = start_tracking(target, runner, remote, options, env, log)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                out.rmdir()  # nothing was attached: leave no empty folder behind (only an empty one goes)
+            raise
         start = time.time()
         log(
             f"attached memray to PID {target.pid} with {method} for {options.duration_s}s"
