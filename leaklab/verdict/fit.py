@@ -45,6 +45,12 @@ class Line:
     end_level: float  # the line's value at the last reading of the last part
     sse: float
     plain_half: float  # the interval's half-width were the readings independent (for comparing two lines)
+    parts: int = 1
+
+    @property
+    def growth(self) -> float:
+        """What the line adds over one part, on average: over one process' span."""
+        return self.slope * self.span_s / self.parts
 
 
 def pooled(parts: Sequence[tuple[Array, Array]]) -> Line | None:
@@ -89,6 +95,7 @@ def pooled(parts: Sequence[tuple[Array, Array]]) -> Line | None:
         end_level=end_level,
         sse=sse,
         plain_half=t95(n - 1 - len(parts)) * se,
+        parts=len(parts),
     )
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 from .model import BOUNDED, INCONCLUSIVE, LEAKING, Context, Series, Verdict
 from .prepare import prepare
 from .rules import (
+    GROWTH_SHARE,
     MIN_POINTS,
     MIN_SPAN_S,
     RESOLUTION_MIB_PER_MIN,
@@ -77,7 +78,8 @@ def _call(trend: Trend | None, tolerance: float, resolution: float) -> str | Non
     if trend is None:
         return None
     rate, low, high = trend.rate_mib_per_min, trend.low_mib_per_min, trend.high_mib_per_min
-    if rate >= tolerance and low > 0 and not trend.levelled and trend.new_high:
+    worth = rate >= tolerance or trend.line.growth >= GROWTH_SHARE * abs(trend.line.end_level)
+    if worth and low > 0 and not trend.levelled and trend.new_high:
         return LEAKING
     if high < max(tolerance, resolution):
         return BOUNDED

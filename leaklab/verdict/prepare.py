@@ -80,18 +80,27 @@ def split(t: Array, y: Array, procs: Sequence[Hashable | None] | None) -> list[t
     else:
         values = y.tolist()
         first: list[float] = []  # the current process' first readings: its start level
+        start = 0
         for i in range(1, len(values)):
             if len(first) < 3:
                 first.append(values[i - 1])
             base = sorted(first)[len(first) // 2]
-            prev, now = values[i - 1], values[i]
+            recent = sorted(values[max(i - 5, start) : i])  # the level just before (a lone spike is not a level)
+            prev, now = recent[len(recent) // 2], values[i]
             drop, rise = prev - now, prev - base
             reset = prev > 0 and now <= 0.1 * prev
-            if reset or (drop >= RESTART_DROP_SHARE * abs(prev) and rise > 0 and drop >= RESTART_RISE_SHARE * rise):
+            fell = reset or (drop >= RESTART_DROP_SHARE * abs(prev) and rise > 0 and drop >= RESTART_RISE_SHARE * rise)
+            if fell and _stays_down(values, i, prev - drop / 2):
                 cuts.append(i)
-                first = []
+                first, start = [], i
     bounds = [0, *cuts, len(t)]
     return [(t[a:b], y[a:b]) for a, b in itertools.pairwise(bounds) if b > a]
+
+
+def _stays_down(values: Sequence[float], i: int, ceiling: float) -> bool:
+    """The readings after a fall stay below ``ceiling``: a new process, not one low outlier."""
+    after = sorted(values[i : i + 5])
+    return len(after) < 3 or after[len(after) // 2] < ceiling
 
 
 def prepare(series: Series, ctx: Context, scale: float = MIB, *, settle_s: float = SETTLE_S) -> Prepared:

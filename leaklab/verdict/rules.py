@@ -6,6 +6,7 @@ from typing import Any
 
 # what counts as a leak
 TOLERANCE_MIB_PER_MIN = 0.25  # growth slower than this is not called a leak (leaklab check --max-growth-mib-per-min)
+GROWTH_SHARE = 0.05  # ... unless, over days, it adds this share of the process' memory within the window
 RESOLUTION_MIB_PER_MIN = 2.0  # "bounded" needs the rate's 95% upper bound under this (or under the tolerance)
 LEVELLED_RATIO = 0.5  # the latest third rising at under half the rate before it: memory is levelling off
 
@@ -30,7 +31,8 @@ SERIES_MIN_PER_MIN = 60.0  # when the request count is not known
 
 RULE = (
     "leaking if the process was killed at its memory limit, or if its memory is still rising at the end of the "
-    f"window: the fitted rate is at least the tolerance ({TOLERANCE_MIB_PER_MIN:g} MiB/min by default), its 95% "
+    f"window: the fitted rate is at least the tolerance ({TOLERANCE_MIB_PER_MIN:g} MiB/min by default) or adds "
+    f"{GROWTH_SHARE:.0%} of the process' memory over the window (a slow leak seen over days), its 95% "
     "interval is above zero, it has not levelled off (the latest third rising at under half the rate before it) "
     "and it reaches above what the process held earlier; bounded if the rate's 95% upper bound is under "
     f"{RESOLUTION_MIB_PER_MIN:g} MiB/min (or under the tolerance, if higher); inconclusive otherwise, or with fewer "
@@ -48,6 +50,7 @@ def thresholds(tolerance_mib_per_min: float | None = None) -> dict[str, Any]:
     """The thresholds as recorded in summary.json."""
     return {
         "tolerance_mib_per_min": tolerance_mib_per_min or TOLERANCE_MIB_PER_MIN,
+        "growth_share": GROWTH_SHARE,
         "resolution_mib_per_min": RESOLUTION_MIB_PER_MIN,
         "levelled_ratio": LEVELLED_RATIO,
         "min_span_s": MIN_SPAN_S,

@@ -19,10 +19,18 @@ def tooth_means(t: Array, y: Array) -> tuple[Array, Array] | None:
     if len(t) < 4 * SAWTOOTH_MIN_TEETH:
         return None
     steps = np.diff(y)
-    scale = 1.4826 * float(np.median(np.abs(steps - np.median(steps))))
+    # the usual step between readings: their spread, or (readings without noise) half their typical size
+    scale = max(1.4826 * float(np.median(np.abs(steps - np.median(steps)))), 0.5 * float(np.median(np.abs(steps))))
     if scale <= 0:
         scale = float(np.mean(np.abs(steps))) or 1.0
-    drops = np.flatnonzero(steps < -SAWTOOTH_DROP_SCALES * scale) + 1
+    big = SAWTOOTH_DROP_SCALES * scale
+    falls = np.flatnonzero(steps < -big)
+    # a collection drops memory after a climb and memory climbs on from there: a fall right after a jump up,
+    # or right before one, is a lone spike or dip, not a tooth
+    lone = ((falls > 0) & (steps[np.maximum(falls - 1, 0)] > big)) | (
+        (falls + 1 < len(steps)) & (steps[np.minimum(falls + 1, len(steps) - 1)] > big)
+    )
+    drops = falls[~lone] + 1
     if len(drops) < SAWTOOTH_MIN_TEETH:
         return None
     # whole teeth only: from one drop to the next (the readings before the first drop are a partial tooth)

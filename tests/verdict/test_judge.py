@@ -120,10 +120,16 @@ def test_the_soaks_shapes(seconds: int, shape: object, expected: str) -> None:
 
 
 def test_growth_under_the_tolerance_is_not_a_leak_and_the_tolerance_is_the_users() -> None:
-    t = np.arange(0, 6 * 3600, 60.0)  # six hours, a reading a minute: 0.1 MiB/min
+    t = np.arange(0, 2 * 3600, 60.0)  # two hours, a reading a minute: 0.1 MiB/min, 12 MiB on 300 (4%)
     mib = 300 + 0.1 * t / 60 + NOISE.normal(0, 0.2, len(t))
     assert verdict(t, mib).verdict == BOUNDED
     assert verdict(t, mib, tolerance_mib_per_min=0.05).verdict == LEAKING
+
+
+def test_a_slow_leak_seen_over_days_is_a_leak_below_the_tolerance() -> None:
+    t = np.arange(0, 4 * 86400, 60.0)  # four days: 0.01 MiB/min adds 58 MiB to 400 (14%) and never levels off
+    v = verdict(t, 400 + 0.01 * t / 60 + NOISE.normal(0, 3, len(t)))
+    assert v.verdict == LEAKING and v.rate_mib_per_min == pytest.approx(0.01, rel=0.2)
 
 
 def test_a_gc_sawtooth_around_a_flat_mean_is_bounded_and_one_over_a_leak_is_leaking() -> None:
