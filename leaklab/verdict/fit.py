@@ -53,9 +53,11 @@ class Line:
         return self.slope * self.span_s / self.parts
 
 
-def pooled(parts: Sequence[tuple[Array, Array]]) -> Line | None:
+def pooled(parts: Sequence[tuple[Array, Array]], floor: float = 0.0) -> Line | None:
     """One slope through every part, each part with its own intercept (a part = one process).
 
+    ``floor`` is the smallest scatter the readings are trusted to: resident memory moves by a few pages
+    with the allocator, so a run of identical readings does not make a 0.2 MiB step a trend.
     ``None`` when there is nothing to fit: fewer than three readings, or time standing still.
     """
     parts = [(t, y) for t, y in parts if len(t) >= 2]
@@ -80,7 +82,9 @@ def pooled(parts: Sequence[tuple[Array, Array]]) -> Line | None:
     rho = _lag1(centred, slope)
     inflate = np.sqrt((1 + rho) / (1 - rho))
     n_eff = n * (1 - rho) / (1 + rho)
-    half = t95(n_eff - 1 - len(parts)) * se * inflate
+    # the readings' own scatter, widened for moving together; or the floor's, which is independent
+    half = max(t95(n_eff - 1 - len(parts)) * se * inflate, t95(dof) * floor / np.sqrt(sxx))
+    se = max(se, floor / np.sqrt(sxx))
     t_last, y_last = parts[-1]
     end_level = float(y_last.mean() + slope * (t_last[-1] - t_last.mean()))
     return Line(
@@ -99,8 +103,8 @@ def pooled(parts: Sequence[tuple[Array, Array]]) -> Line | None:
     )
 
 
-def line(t: Array, y: Array) -> Line | None:
-    return pooled([(t, y)])
+def line(t: Array, y: Array, floor: float = 0.0) -> Line | None:
+    return pooled([(t, y)], floor)
 
 
 def _lag1(centred: Sequence[tuple[Array, Array]], slope: float) -> float:
@@ -125,7 +129,7 @@ class Break:
     better: bool  # the two lines explain the readings better than one, by more than their extra terms cost
 
 
-def best_break(t: Array, y: Array, *, min_after_s: float, min_points: int = 5) -> Break | None:
+def best_break(t: Array, y: Array, *, min_after_s: float, min_points: int = 5, floor: float = 0.0) -> Break | None:
     """The break that leaves the least squared error; ``None`` if none fits.
 
     The second piece must span at least ``min_after_s`` and both at least ``min_points`` readings. Two
@@ -134,7 +138,7 @@ def best_break(t: Array, y: Array, *, min_after_s: float, min_points: int = 5) -
     n = len(t)
     if n < 2 * min_points:
         return None
-    whole = line(t, y)
+    whole = line(t, y, floor)
     if whole is None:
         return None
     last_start = int(np.searchsorted(t, t[-1] - min_after_s, side="right")) - 1
@@ -144,12 +148,13 @@ def best_break(t: Array, y: Array, *, min_after_s: float, min_points: int = 5) -
     errors = split_errors(t, y)  # errors[k]: two lines, split before reading k
     k = min_points + int(np.argmin(errors[min_points : hi + 1]))
     sse = float(errors[k])
-    before, after = line(t[:k], y[:k]), line(t[k:], y[k:])
+    before, after = line(t[:k], y[:k], floor), line(t[k:], y[k:], floor)
     if before is None or after is None:
         return None
-    floor = 1e-12 * max(1.0, float(np.abs(y).max())) ** 2
-    bic_one = n * np.log(max(whole.sse, floor) / n) + 2 * np.log(n)
-    bic_two = n * np.log(max(sse, floor) / n) + 5 * np.log(n)
+    # scatter under the floor is no scatter: two lines cannot explain it better than one
+    least = max(n * floor * floor, 1e-12 * max(1.0, float(np.abs(y).max())) ** 2)
+    bic_one = n * np.log(max(whole.sse, least) / n) + 2 * np.log(n)
+    bic_two = n * np.log(max(sse, least) / n) + 5 * np.log(n)
     return Break(k, before, after, bool(bic_two + 2.0 < bic_one))
 
 

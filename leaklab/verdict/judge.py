@@ -14,12 +14,13 @@ from .rules import (
     GROWTH_SHARE,
     MIN_POINTS,
     MIN_SPAN_S,
+    READING_NOISE_MIB,
     RESOLUTION_MIB_PER_MIN,
     SERIES_MIN_PER_MIN,
     SERIES_MIN_PER_REQUEST,
     TOLERANCE_MIB_PER_MIN,
 )
-from .trend import Trend, latest_trend
+from .trend import Trend, judged, latest_trend, rate_only
 
 
 def judge(series: Series, context: Context | None = None) -> Verdict:
@@ -27,7 +28,7 @@ def judge(series: Series, context: Context | None = None) -> Verdict:
     ctx = context or Context()
     tolerance = ctx.tolerance_mib_per_min if ctx.tolerance_mib_per_min is not None else TOLERANCE_MIB_PER_MIN
     prep = prepare(series, ctx)
-    trend = latest_trend(prep)
+    trend = latest_trend(prep, READING_NOISE_MIB)
     rules: list[str] = []
     reasons: list[str] = []
     if ctx.oom_kills > 0:
@@ -39,9 +40,7 @@ def judge(series: Series, context: Context | None = None) -> Verdict:
     if trend is not None:
         reasons.append(_describe(trend, call, tolerance))
     elif not rules:
-        judged = [p for p in prep.parts if len(p.t)]
-        span = float(judged[-1].t[-1] - judged[0].t[0]) if judged else 0.0
-        reasons.append(_too_short(prep.readings, sum(len(p.t) for p in judged), span))
+        reasons.append(_too_short(prep.readings, *judged(prep)))
     labels = _series_leak(ctx)
     if labels is not None:
         rules.append("series")
@@ -50,6 +49,8 @@ def judge(series: Series, context: Context | None = None) -> Verdict:
     if verdict == LEAKING and prep.still_filling and rules == ["memory"]:
         verdict = INCONCLUSIVE
         reasons.append("the bounded caches were still filling: run longer to see whether memory levels off")
+    if trend is None and rules:  # a verdict that needed no trend still gets the rate there was
+        trend = rate_only(prep, READING_NOISE_MIB)
     rate = trend.rate_mib_per_min if trend else None
     last = trend.line.end_level if trend else None
     limit_mib = ctx.limit_bytes / 2**20 if ctx.limit_bytes else None
@@ -123,7 +124,7 @@ def _series_leak(ctx: Context) -> str | None:
     if ctx.metric_series is None:
         return None
     prep = prepare(ctx.metric_series, ctx, scale=1.0)
-    trend = latest_trend(prep)
+    trend = latest_trend(prep, floor=1.0)  # a count is whole
     if trend is None or trend.levelled or not trend.new_high or trend.line.low <= 0:
         return None
     per_min = trend.line.slope * 60

@@ -8,6 +8,7 @@ from typing import Any
 TOLERANCE_MIB_PER_MIN = 0.25  # growth slower than this is not called a leak (leaklab check --max-growth-mib-per-min)
 GROWTH_SHARE = 0.05  # ... unless, over days, it adds this share of the process' memory within the window
 RESOLUTION_MIB_PER_MIN = 2.0  # "bounded" needs the rate's 95% upper bound under this (or under the tolerance)
+READING_NOISE_MIB = 0.1  # resident memory is never trusted to better than this: it moves by pages with the allocator
 LEVELLED_RATIO = 0.5  # the latest third rising at under half the rate before it: memory is levelling off
 
 # how much must be seen
@@ -55,6 +56,7 @@ def thresholds(tolerance_mib_per_min: float | None = None) -> dict[str, Any]:
         "levelled_ratio": LEVELLED_RATIO,
         "min_span_s": MIN_SPAN_S,
         "min_points": MIN_POINTS,
+        "reading_noise_mib": READING_NOISE_MIB,
         "settle_s": SETTLE_S,
         "after_excluded_s": AFTER_EXCLUDED_S,
         "series_min_per_request": SERIES_MIN_PER_REQUEST,

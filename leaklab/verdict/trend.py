@@ -47,20 +47,17 @@ class Trend:
         return self.line.high * 60
 
 
-def latest_trend(prep: Prepared) -> Trend | None:
-    """The trend to judge, or ``None`` when too little was seen after warm-up."""
-    parts = [p for p in prep.parts if len(p.t) >= 3]
-    if not parts:
-        return None
-    points = sum(len(p.t) for p in parts)
-    span = float(parts[-1].t[-1] - parts[0].t[0])
+def latest_trend(prep: Prepared, floor: float = 0.0) -> Trend | None:
+    """The trend to judge, or ``None`` when too little was seen after warm-up (``judged`` says how much)."""
+    points, span = judged(prep)
     if points < MIN_POINTS or span < MIN_SPAN_S:
         return None
+    parts = [p for p in prep.parts if len(p.t) >= 2]
     last = parts[-1]
     last_span = float(last.t[-1] - last.t[0])
     if len(parts) == 1 or (last_span >= max(MIN_SPAN_S, 0.4 * span) and len(last.t) >= MIN_POINTS):
-        return _one_process(last.t, last.y, restarts=last.process)
-    fitted = pooled([(p.t, p.y) for p in parts])
+        return _one_process(last.t, last.y, last.process, floor)
+    fitted = pooled([(p.t, p.y) for p in parts], floor)
     if fitted is None:
         return None
     processes = len({p.process for p in parts})
@@ -70,49 +67,64 @@ def latest_trend(prep: Prepared) -> Trend | None:
     return Trend(fitted, f" (one line through {stretches}, each from its own start)")
 
 
-def _one_process(t: Array, y: Array, restarts: int) -> Trend | None:
-    trend = _shape(t, y, restarts)
+def judged(prep: Prepared) -> tuple[int, float]:
+    """Readings left to judge (in stretches of two or more) and the time from the first to the last."""
+    parts = [p for p in prep.parts if len(p.t) >= 2]
+    if not parts:
+        return 0, 0.0
+    return sum(len(p.t) for p in parts), float(parts[-1].t[-1] - parts[0].t[0])
+
+
+def rate_only(prep: Prepared, floor: float = 0.0) -> Trend | None:
+    """One line through whatever was judged, however short: the rate beside a verdict that needed none."""
+    parts = [(p.t, p.y) for p in prep.parts if len(p.t) >= 2]
+    fitted = pooled(parts, floor) if parts else None
+    return Trend(fitted, "") if fitted is not None else None
+
+
+def _one_process(t: Array, y: Array, restarts: int, floor: float) -> Trend | None:
+    trend = _shape(t, y, restarts, floor)
     if trend is None:
         return None
     return replace(trend, gives_back=gives_back(y))
 
 
-def _shape(t: Array, y: Array, restarts: int) -> Trend | None:
+def _shape(t: Array, y: Array, restarts: int, floor: float) -> Trend | None:
     after = f" (the process since the last restart, from {t[0]:,.0f} s)" if restarts else ""
     teeth = tooth_means(t, y)
     if teeth is not None:
-        fitted = line(*teeth)
+        fitted = line(*teeth, floor)
         if fitted is not None and fitted.points >= 3:
             return Trend(fitted, f"{after} (the levels of {fitted.points} GC sawtooth teeth)")
-    whole = line(t, y)
+    whole = line(t, y, floor)
     if whole is None:
         return None
     span = float(t[-1] - t[0])
     start, before, fitted = 0, None, whole
     for _ in range(MAX_BREAKS):  # the latest straight stretch: break again while two lines fit better
-        brk = best_break(t[start:], y[start:], min_after_s=max(MIN_SPAN_S / 2, 0.2 * span))
+        brk = best_break(t[start:], y[start:], min_after_s=max(MIN_SPAN_S, 0.2 * span), floor=floor)
         if brk is None or not brk.better:
             break
         start, before, fitted = start + brk.at, brk.before, brk.after
     if before is None:
-        return _levelling(t, y, whole, after)
-    trend = _levelling(t[start:], y[start:], fitted, f"{after} (since a change at {t[start]:,.0f} s)")
+        return _levelling(t, y, whole, after, floor)
+    trend = _levelling(t[start:], y[start:], fitted, f"{after} (since a change at {t[start]:,.0f} s)", floor)
     rise = fitted.slope * (t[-1] - t[start])
     if trend.line.low > 0 and trend.line.end_level - _high(y[:start]) < NEW_HIGH_SHARE * rise:
         # rising, but no higher than the process was before the change: a wave's upswing, judged whole
-        plain = _levelling(t, y, whole, after)
+        plain = _levelling(t, y, whole, after, floor)
         return Trend(plain.line, plain.how, plain.levelled, new_high=False)
-    earlier = line(t[:start], y[:start])  # all the process did before its latest stretch
+    earlier = line(t[:start], y[:start], floor)  # all the process did before its latest stretch
     levelled = trend.levelled or (earlier is not None and slowed(earlier, fitted))
     return Trend(trend.line, trend.how, levelled)
 
 
-def _levelling(t: Array, y: Array, fitted: Line, how: str) -> Trend:
+def _levelling(t: Array, y: Array, fitted: Line, how: str, floor: float) -> Trend:
     """The trend over ``t``; its latest third instead when that third has clearly slowed down."""
     cut = int(np.searchsorted(t, t[0] + (t[-1] - t[0]) * 2 / 3))
     if cut < 4 or len(t) - cut < 4:
         return Trend(fitted, how)
-    early, late = line(t[:cut], y[:cut]), line(t[cut:], y[cut:])
+    early, late = line(t[:cut], y[:cut], floor), line(t[cut:], y[cut:], floor)
     if early is not None and late is not None and slowed(early, late):
         return Trend(late, f"{how} (levelling off: the latest third)", levelled=True)
     return Trend(fitted, how)
@@ -131,9 +143,10 @@ def slowed(early: Line, late: Line) -> bool:
 
 
 def _high(y: Array) -> float:
-    """What the process held before: the top of its readings smoothed over five (a spike is not a level)."""
-    if len(y) >= 5:
-        smooth = np.convolve(y, np.ones(5) / 5, mode="valid")
+    """What the process held before: the top of its readings smoothed over a tenth of them (a spike is no level)."""
+    width = max(5, len(y) // 10)
+    if len(y) >= width:
+        smooth = np.convolve(y, np.ones(width) / width, mode="valid")
         return float(smooth.max())
     return float(np.median(y))
 
