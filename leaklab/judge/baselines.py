@@ -49,22 +49,27 @@ def rule_for(t: np.ndarray) -> AlertRule:
     return LAB_RULE if step < 5.0 else PROMETHEUS_RULE
 
 
-def predict_linear(t: np.ndarray, v: np.ndarray, limit: float) -> bool:
-    """Does ``predict_linear(mem[range], horizon) > limit`` hold for the whole ``for`` span at the end?"""
-    rule = rule_for(t)
-    if len(t) < 2 or not limit:
-        return False
-    ends = np.flatnonzero(t >= t[-1] - rule.for_s)  # the evaluations within the ``for`` span
-    starts = np.searchsorted(t, t[ends] - rule.range_s, side="left")
-    x = t - t[-1]  # near zero: sums of squares stay exact
+def predicted(t: np.ndarray, v: np.ndarray, range_s: float, horizon_s: float, ends: np.ndarray) -> np.ndarray:
+    """``predict_linear(mem[range], horizon)`` evaluated at each ``t[ends]`` (NaN with fewer than 2 samples)."""
+    starts = np.searchsorted(t, t[ends] - range_s, side="left")  # the range holds samples at or after its start
+    x = t - t[-1]  # near zero: the sums of squares stay exact on Unix times
     c = [np.concatenate([[0.0], np.cumsum(a)]) for a in (np.ones_like(x), x, v, x * x, x * v)]
     n, sx, sy, sxx, sxy = (s[ends + 1] - s[starts] for s in c)
     denominator = n * sxx - sx * sx
     ok = (n >= 2) & (denominator > 0)
-    slope = np.where(ok, (n * sxy - sx * sy) / np.where(ok, denominator, 1.0), 0.0)
+    slope = np.where(ok, (n * sxy - sx * sy) / np.where(ok, denominator, 1.0), np.nan)
     intercept = (sy - slope * sx) / np.maximum(n, 1)  # the line's value at x = 0
-    predicted = intercept + slope * (x[ends] + rule.horizon_s)  # Prometheus extrapolates from the evaluation time
-    return bool(ok.all() and (predicted > limit).all())
+    return np.asarray(intercept + slope * (x[ends] + horizon_s))  # extrapolated from the evaluation time
+
+
+def predict_linear(t: np.ndarray, v: np.ndarray, limit: float) -> bool:
+    """Does ``predict_linear(mem[range], horizon) > limit`` hold at every evaluation of the ``for`` span at the end?"""
+    if len(t) < 2 or not limit:
+        return False
+    rule = rule_for(t)
+    ends = np.flatnonzero(t >= t[-1] - rule.for_s)  # an evaluation at each reading within the ``for`` span
+    with np.errstate(invalid="ignore"):
+        return bool((predicted(t, v, rule.range_s, rule.horizon_s, ends) > limit).all())
 
 
 def slope_threshold(t: np.ndarray, v: np.ndarray, limit: float = 0.0) -> bool:

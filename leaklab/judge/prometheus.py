@@ -20,6 +20,7 @@ from typing import Any
 from ..args import shown
 from ..verdict import Context
 from .inputs import BadInput, Input, tidy
+from .output import span
 
 DEFAULT_STEP_S = 15.0
 MAX_POINTS = 11_000  # Prometheus refuses a range query that would return more points per series
@@ -87,7 +88,7 @@ def read_prometheus(
     data = query_range(base, query, since_s, step_s)
     result = data.get("result") if data.get("resultType") == "matrix" else None
     if not result:
-        raise BadInput(f"--query: {shown(query)} returned no series over the last {since_s:g} s")
+        raise BadInput(f"--query: {shown(query)} returned no series over the last {span(since_s)}")
     inputs = []
     for item in result:
         name = series_name(item.get("metric", {}))

@@ -3,7 +3,7 @@
 Each is made so that a careful engineer looking at the whole chart says "bounded": the warm-up has
 filled and held for at least the last third; the step comes between 20% and 70% of the window and is
 followed by flat memory; the GC teeth and the traffic wave swing around a flat mean (several teeth, at
-least one full period of the wave); fragmentation visibly flattens (under 10% of its growth comes in the
+least one full period of the wave); fragmentation visibly flattens (under 5% of its growth comes in the
 last third of the window).
 """
 
@@ -103,7 +103,7 @@ def fragmentation(rng: np.random.Generator, sampling: str) -> Made:
         return np.asarray(1 - np.exp(-((np.asarray(at) / tau) ** beta)))
 
     tau = rng.uniform(1 / 12, 1 / 6)
-    while float(curve(1.0, tau) - curve(2 / 3, tau)) > 0.1 * float(curve(1.0, tau)):
-        tau *= 0.9  # flatten sooner until the last third adds under 10% of the growth
-    v = base + growth * curve(x, tau) + noise(rng, len(g.t), growth * rng.uniform(0.01, 0.06), rng.uniform(0, 0.8))
+    while float(curve(1.0, tau) - curve(2 / 3, tau)) > 0.05 * float(curve(1.0, tau)):
+        tau *= 0.9  # flatten sooner until the last third adds under 5% of the growth
+    v = base + growth * curve(x, tau) + noise(rng, len(g.t), growth * rng.uniform(0.01, 0.04), rng.uniform(0, 0.6))
     return _made(rng, g, v, sampling)

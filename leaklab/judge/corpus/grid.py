@@ -43,10 +43,11 @@ class Grid:
 
 def lab_grid(rng: np.random.Generator, low_s: float = 60.0, high_s: float = 600.0) -> Grid:
     duration = rng.uniform(low_s, high_s)
-    n = int(duration) + 1
-    steps = 1.0 + rng.uniform(-0.03, 0.08, n)
-    steps[rng.random(n) < 0.04] += 1.0  # a slow scrape: the next second is skipped
-    t = np.concatenate([[0.0], np.cumsum(steps[:-1])])
+    steps = 1.0 + rng.uniform(-0.03, 0.08, int(duration) + 1)
+    steps[rng.random(len(steps)) < 0.04] += 1.0  # a slow scrape: the next second is skipped
+    t = np.concatenate([[0.0], np.cumsum(steps)])
+    t = t[t <= duration]
+    n = len(t)
     missing = rng.random(n) < 0.01
     if rng.random() < 0.3:  # the API busy for a while: no readings (rows kept, values empty)
         start = rng.integers(n // 5, n - n // 5)
@@ -62,7 +63,7 @@ def prometheus_grid(rng: np.random.Generator, step_s: float | None = None) -> Gr
     keep = rng.random(n) >= 0.01  # a missed scrape leaves no point at all in query_range
     if rng.random() < 0.3:
         start = rng.integers(n // 5, n - n // 5)
-        keep[start : start + int(rng.uniform(300, 3600) / step)] = False  # an outage of minutes
+        keep[start : start + int(min(rng.uniform(300, 3600), n * step / 10) / step)] = False  # an outage of minutes
     keep[[0, -1]] = True
     return Grid(np.round(t[keep], 3), np.zeros(int(keep.sum()), dtype=bool), PROMETHEUS, step)
 
