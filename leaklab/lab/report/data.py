@@ -88,11 +88,14 @@ def build_summary(
     }
 
 
+RETIRED = ("note", "fit_growth_mib", "metric_series_fit_r2", "metric_series_per_request")
+
+
 def reanalyse(summary: dict[str, Any], samples: dict[str, list[Sample]]) -> dict[str, Any]:
     """Recompute the sample-derived figures (``leaklab report``), keeping what only the run knew."""
     for mode, data in summary.get("modes", {}).items():
-        for key in [k for k in data if k.endswith(("_mb", "_mb_per_min"))]:
-            del data[key]  # a report written before the figures were named in MiB (the values were MiB already)
+        for key in [k for k in data if k.endswith(("_mb", "_mb_per_min")) or k in RETIRED]:
+            del data[key]  # a report written before the figures were named in MiB, or before the one judge
         data.update(analyse(samples.get(mode, []), int(data.get("oom_kills") or 0)))
         data.update(classify(data))
     summary["thresholds"] = {**THRESHOLDS, "class_rule": TRIAGE_RULE}
