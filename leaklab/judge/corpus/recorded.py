@@ -5,8 +5,8 @@ real Locust load, a sample a second), compacted to the columns ``leaklab judge``
 directory (``rundir.COLUMNS``). A leaky run (a catalogue scenario without its fix, or the ``leaky`` cache)
 is labelled leaking from the moment its load started; a fixed one (``-fixed``, ``lru``, ``redis``) bounded.
 
-To record them again (about 30 minutes of machine time), run each command in ``RECORDINGS`` with
-``--out reports/<recording>``, then ``python -m leaklab.judge.corpus.compact reports/<recording> ...``.
+To record them again (about 30 minutes of machine time): ``make verdict-corpus``, which runs each command
+of ``RECORDINGS`` with ``--out reports/<recording>`` and compacts it (``compact.py``).
 """
 
 from __future__ import annotations
