@@ -12,10 +12,10 @@ from typing import Any
 from ..verdict import BOUNDED, LEAKING
 from .baselines import ABOUT
 from .corpus import Case, corpus
-from .corpus.generated import SHAPES
+from .corpus.generated import HELD_OUT, PER_SHAPE, SEED, SHAPES, generated
 from .corpus.grid import LAB, PROMETHEUS
 from .corpus.recorded import FIXED, LEAKY, RECORDINGS
-from .markdown import tables, update_markdown
+from .markdown import held_out_table, tables, update_markdown
 from .score import METHODS, score
 
 RECORDED_ABOUT = {
@@ -52,6 +52,7 @@ def describe(cases: Sequence[Case]) -> dict[str, Any]:
         "leaking": sum(c.label == LEAKING for c in cases),
         "bounded": sum(c.label == BOUNDED for c in cases),
         "generated": sum(c.source == "generated" for c in cases),
+        "generated_shapes": len({c.shape for c in cases if c.source == "generated"}),
         "recorded": sum(c.source == "recorded" for c in cases),
         "lab": sum(c.sampling == LAB for c in cases),
         "prometheus": sum(c.sampling == PROMETHEUS for c in cases),
@@ -87,16 +88,28 @@ def judge_version() -> str:
     return (head + (" +changes" if dirty else "")) if head else f"leaklab {__version__}"
 
 
+def held_out(progress: Progress) -> list[dict[str, Any]]:
+    """Every method on generated corpora from seeds the judge was not tuned on (whole windows only)."""
+    out = []
+    for seed in HELD_OUT:
+        cases = generated(seed)
+        figures = [s.figures(cases) for s in score(cases, progress=progress)]
+        out.append({"seed": seed, "series": len(cases), "methods": figures})
+    return out
+
+
 def run_bench(markdown: Path | None, prefixes: int, argv: Sequence[str]) -> int:
     started = time.monotonic()
     cases = corpus()
     leaks = sum(c.label == LEAKING for c in cases)
-    progress = Progress(len(METHODS) * (len(cases) + leaks * max(prefixes - 1, 0)))
+    fresh = len(HELD_OUT) * PER_SHAPE * len(SHAPES)
+    progress = Progress(len(METHODS) * (len(cases) + leaks * max(prefixes - 1, 0) + fresh))
     print(
         f"verdict-bench: {len(cases)} series, {len(METHODS)} methods, {prefixes} prefixes per leak",
         file=sys.stderr,
     )
     scores = score(cases, prefixes=prefixes, progress=progress)
+    others = held_out(progress)
     progress.finish()
     doc: dict[str, Any] = {
         "generated_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
@@ -106,13 +119,18 @@ def run_bench(markdown: Path | None, prefixes: int, argv: Sequence[str]) -> int:
         "prefixes": prefixes,
         "corpus": describe(cases),
         "methods": [s.figures(cases) for s in scores],
+        "seed": SEED,
+        "held_out": others,
         "baselines": list(ABOUT),
         "recordings": list(RECORDINGS.values()),
     }
-    print("\n".join(tables(doc)))
+    print("\n".join([*tables(doc), "", *held_out_table(doc)]))
     judged = doc["methods"][0]
     if judged["wrong_cases"]:
         print(f"\n{judged['method']} is wrong on: {', '.join(judged['wrong_cases'])}")
+    for run in others:
+        if wrong := run["methods"][0]["wrong_cases"]:
+            print(f"held out (seed {run['seed']}), wrong on: {', '.join(wrong)}")
     if markdown:
         update_markdown(markdown, doc)
         print(f"\nverdict-bench: updated the generated section of {markdown}", file=sys.stderr)

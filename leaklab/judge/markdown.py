@@ -48,6 +48,30 @@ def tables(doc: dict[str, Any]) -> list[str]:
     return lines
 
 
+def held_out_table(doc: dict[str, Any]) -> list[str]:
+    """The judge (and the baselines' F1) on corpora generated from seeds it was not tuned on."""
+    names = [SHORT.get(m["method"], m["method"]) for m in doc["methods"][1:]]
+    lines = [
+        f"Held out: the same {doc['corpus']['generated_shapes']} generated shapes from seeds the judge was not tuned "
+        f"on (the corpus above is seed {doc['seed']}), whole windows:",
+        "",
+        "| seed | series | judge precision | judge recall | judge F1 | inconclusive | "
+        + " | ".join(f"{n} F1" for n in names)
+        + " | the judge is wrong on |",
+        "|---:|---:|---:|---:|---:|---:|" + "---:|" * len(names) + "---|",
+    ]
+    for run in doc["held_out"]:
+        judged, *others = run["methods"]
+        wrong = ", ".join(f"{shape} {n}" for shape, n in judged["wrong_by_shape"].items() if n) or "none"
+        lines.append(
+            f"| {run['seed']} | {run['series']} | {judged['precision']:.3f} | {judged['recall']:.3f} | "
+            f"{judged['f1']:.3f} | {judged['inconclusive_share']:.1%} | "
+            + " | ".join(f"{m['f1']:.3f}" for m in others)
+            + f" | {wrong} |"
+        )
+    return lines
+
+
 def markdown(doc: dict[str, Any]) -> str:
     c = doc["corpus"]
     lines = [
@@ -64,7 +88,7 @@ def markdown(doc: dict[str, Any]) -> str:
         "",
     ]
     lines += [f"- `{s['shape']}` ({s['label']}, {s['series']}): {s['about']}" for s in c["shapes"]]
-    lines += ["", *tables(doc), "", "The baselines:", ""]
+    lines += ["", *tables(doc), "", *held_out_table(doc), "", "The baselines:", ""]
     lines += [f"- {about}" for about in doc["baselines"]]
     lines += [
         "",

@@ -28,6 +28,7 @@ def test_the_bench_prints_every_method_and_writes_its_section_once_under_either_
     assert text.startswith(HAND_WRITTEN.rstrip("\n")) and text.count(BEGIN) == text.count(END) == 1
     section = text.split(BEGIN)[1]
     assert "| leaklab judge |" in section and "| warmup-hold | bounded | 20 |" in section
+    assert "Held out: the same 12 generated shapes" in section and "| 22 | 240 |" in section
     assert "leaklab compare --scenarios all --duration 30s" in section  # how the recordings were made
     assert "Command: `leaklab judge --bench --prefixes 2 --markdown" in section
 

@@ -13,7 +13,7 @@ import numpy as np
 
 from ...units import MIB
 from .grid import LAB, Grid, grid, level, limit_above, noise
-from .leaks import Made, _pid, sawtooth
+from .leaks import Made, lab_pid, sawtooth
 
 
 def _noise_sigma(rng: np.random.Generator, base: float, sampling: str) -> float:
@@ -21,7 +21,7 @@ def _noise_sigma(rng: np.random.Generator, base: float, sampling: str) -> float:
 
 
 def _made(rng: np.random.Generator, g: Grid, v: np.ndarray, sampling: str) -> Made:
-    return Made(g, v, _pid(rng, g), None, limit_above(rng, float(np.nanmax(v)), sampling))
+    return Made(g, v, lab_pid(rng, g), None, limit_above(rng, float(np.nanmax(v)), sampling))
 
 
 def flat_noise(rng: np.random.Generator, sampling: str) -> Made:

@@ -25,7 +25,7 @@ class Made:
     limit_bytes: float
 
 
-def _pid(rng: np.random.Generator, g: Grid) -> list[int | None] | None:
+def lab_pid(rng: np.random.Generator, g: Grid) -> list[int | None] | None:
     """The lab knows its API's PID; Prometheus-like series carry none."""
     return [int(rng.integers(1000, 60000))] * len(g.t) if g.sampling == LAB else None
 
@@ -45,7 +45,7 @@ def steady_leak(rng: np.random.Generator, sampling: str) -> Made:
         + growth * g.x() / g.duration
         + noise(rng, len(g.t), growth * rng.uniform(0.005, 0.05), rng.uniform(0, 0.9))
     )
-    return Made(g, v, _pid(rng, g), g.start, limit_above(rng, float(v.max()), sampling))
+    return Made(g, v, lab_pid(rng, g), g.start, limit_above(rng, float(v.max()), sampling))
 
 
 def slow_noisy_leak(rng: np.random.Generator, sampling: str) -> Made:
@@ -55,7 +55,7 @@ def slow_noisy_leak(rng: np.random.Generator, sampling: str) -> Made:
     growth = _leak_growth(rng, base, g, g.duration, 0.1, 0.3)
     sigma = growth / rng.uniform(2.5, 5.0)
     v = base + growth * g.x() / g.duration + noise(rng, len(g.t), sigma, rng.uniform(0, 0.6), spikes=0.01)
-    return Made(g, v, _pid(rng, g), g.start, limit_above(rng, float(v.max()), sampling))
+    return Made(g, v, lab_pid(rng, g), g.start, limit_above(rng, float(v.max()), sampling))
 
 
 def late_leak(rng: np.random.Generator, sampling: str) -> Made:
@@ -68,7 +68,7 @@ def late_leak(rng: np.random.Generator, sampling: str) -> Made:
     sigma = growth * rng.uniform(0.01, 0.12)
     ramp = np.clip(g.x() - start, 0, None) * growth / span
     v = base + ramp + noise(rng, len(g.t), sigma, rng.uniform(0, 0.8))
-    return Made(g, v, _pid(rng, g), g.start + start, limit_above(rng, float(v.max()), sampling))
+    return Made(g, v, lab_pid(rng, g), g.start + start, limit_above(rng, float(v.max()), sampling))
 
 
 def sawtooth(rng: np.random.Generator, x: np.ndarray, period: float, amplitude: float) -> np.ndarray:
@@ -91,7 +91,7 @@ def sawtooth_leak(rng: np.random.Generator, sampling: str) -> Made:
     growth = max(amplitude * rng.uniform(0.8, 2.0), _leak_growth(rng, base, g, g.duration, 0.1, 0.3))
     teeth = sawtooth(rng, g.x(), period, amplitude)
     v = base + growth * g.x() / g.duration + teeth + noise(rng, len(g.t), amplitude * 0.03, 0.3)
-    return Made(g, v, _pid(rng, g), g.start, limit_above(rng, float(v.max()), sampling))
+    return Made(g, v, lab_pid(rng, g), g.start, limit_above(rng, float(v.max()), sampling))
 
 
 def oom_restarts(rng: np.random.Generator, sampling: str, keyed: bool) -> Made:
