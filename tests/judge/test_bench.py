@@ -19,7 +19,7 @@ def test_the_bench_prints_every_method_and_writes_its_section_once_under_either_
 ) -> None:
     page = tmp_path / "BENCHMARKS.md"
     page.write_text(HAND_WRITTEN)
-    assert bench(["--verdict", "--markdown", str(page)]) == 0  # leaklab bench --verdict: the same bench
+    assert bench(["--verdict", "--prefixes", "0", "--markdown", str(page)]) == 0  # leaklab bench --verdict: the same
     assert main(["--bench", "--prefixes", "2", "--markdown", str(page)]) == 0  # replaces its section, nothing more
     out, err = capsys.readouterr()
     assert all(f"| {method} |" in out for method in METHODS)

@@ -8,6 +8,7 @@ judge is tuned on ``SEED``, and the bench also scores it on ``HELD_OUT`` seeds i
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import cache
 
 import numpy as np
 
@@ -68,5 +69,6 @@ def case(shape: str, number: int, seed: int = SEED) -> Case:
     )
 
 
-def generated(seed: int = SEED) -> list[Case]:
-    return [case(shape, number, seed) for shape in SHAPES for number in range(PER_SHAPE)]
+@cache
+def generated(seed: int = SEED) -> tuple[Case, ...]:
+    return tuple(case(shape, number, seed) for shape in SHAPES for number in range(PER_SHAPE))
