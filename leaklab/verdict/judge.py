@@ -39,7 +39,9 @@ def judge(series: Series, context: Context | None = None) -> Verdict:
     if trend is not None:
         reasons.append(_describe(trend, call, tolerance))
     elif not rules:
-        reasons.append(_too_short(prep.readings, prep.observed_span_s))
+        judged = [p for p in prep.parts if len(p.t)]
+        span = float(judged[-1].t[-1] - judged[0].t[0]) if judged else 0.0
+        reasons.append(_too_short(prep.readings, sum(len(p.t) for p in judged), span))
     labels = _series_leak(ctx)
     if labels is not None:
         rules.append("series")
@@ -108,10 +110,11 @@ def _describe(trend: Trend, call: str | None, tolerance: float) -> str:
     return f"too noisy or too short to tell: {rate} {window}{how} (tolerance {tolerance:g} MiB/min)"
 
 
-def _too_short(readings: int, span_s: float) -> str:
+def _too_short(readings: int, judged: int, span_s: float) -> str:
+    left = f"{judged} reading{'s' if judged != 1 else ''} over {span_s:,.0f} s"
     return (
-        f"too short to tell: {readings} reading{'s' if readings != 1 else ''} over {span_s:,.0f} s after warm-up "
-        f"(at least {MIN_POINTS} over {MIN_SPAN_S:g} s are needed)"
+        f"too short to tell: {left} after warm-up and the windows left out ({readings} in all); at least "
+        f"{MIN_POINTS} over {MIN_SPAN_S:g} s are needed"
     )
 
 

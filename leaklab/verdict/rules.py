@@ -11,7 +11,7 @@ RESOLUTION_MIB_PER_MIN = 2.0  # "bounded" needs the rate's 95% upper bound under
 LEVELLED_RATIO = 0.5  # the latest third rising at under half the rate before it: memory is levelling off
 
 # how much must be seen
-MIN_SPAN_S = 20.0  # a trend is fitted over at least this many seconds of judged readings
+MIN_SPAN_S = 10.0  # a trend is fitted over at least this many seconds of judged readings
 MIN_POINTS = 8
 
 # restarts, warm-up and excluded windows (prepare.py)

@@ -62,7 +62,7 @@ def test_one_4_mib_step_then_flat_is_bounded_at_50_s() -> None:
     ("t", "mib"),
     [
         (np.array([]), np.array([])),  # an empty run
-        (T50[:12], 60 + T50[:12]),  # too short to fit
+        (T50[:9], 60 + T50[:9]),  # too short to fit: 9 readings over 8 s
     ],
 )
 def test_too_little_data_is_inconclusive_and_says_so(t: np.ndarray, mib: np.ndarray) -> None:
