@@ -69,13 +69,16 @@ def describe(cases: Sequence[Case]) -> dict[str, Any]:
 
 
 def judge_version() -> str:
-    """The commit the judge was scored at (with ``+changes`` when the tree differs), or the package version."""
+    """The last commit that changed the judge (``+changes`` when the tree differs from it), or the version."""
     from .. import __version__
 
     repo = Path(__file__).resolve().parents[2]
     try:
         head = subprocess.run(
-            ["git", "-C", str(repo), "log", "-1", "--format=%h %s"], capture_output=True, text=True, timeout=10
+            ["git", "-C", str(repo), "log", "-1", "--format=%h %s", "--", "leaklab/verdict"],
+            capture_output=True,
+            text=True,
+            timeout=10,
         ).stdout.strip()
         dirty = subprocess.run(
             ["git", "-C", str(repo), "status", "--porcelain", "--", "leaklab/verdict"],
