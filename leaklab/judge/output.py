@@ -59,7 +59,10 @@ def line(item: Input, v: Verdict, width: int = 0) -> str:
         parts.append(f"OOM kills {v.oom_kills}")
     limit = item.context.limit_bytes
     if limit:
-        when = f"in {span(v.seconds_to_limit)}" if v.seconds_to_limit is not None else "not approached"
+        if v.seconds_to_limit is None:
+            when = "not approached"
+        else:
+            when = f"in {span(v.seconds_to_limit)}" if v.seconds_to_limit >= 1 else "reached"
         parts.append(f"limit {mib(limit, 0)} {when}")
     text = "  ".join(parts)
     return f"{text}  — {v.reason}" if v.reason else text
