@@ -31,6 +31,7 @@ class Part:
     y: Array
     warmup_to_s: float | None = None  # readings before this were warm-up
     filled: bool | None = None  # the bounded structures filled up (None: not known)
+    process: int = 0  # which process (0 = the first); a process has several parts around excluded windows
 
 
 @dataclass(slots=True)
@@ -133,8 +134,13 @@ def prepare(series: Series, ctx: Context, scale: float = MIB, *, settle_s: float
             if full_at is not None:
                 warm = max(warm, full_at)
         keep &= pt >= warm
-        part = Part(pt[keep], py[keep], warm if math.isfinite(warm) else None, filled)
-        out.parts.append(part)
+        # an excluded window leaves memory of its own behind (a tracemalloc snapshot): a new line after it
+        phase = np.zeros(len(pt), dtype=int)
+        for _, b in ctx.excluded_s:
+            phase += pt > b + AFTER_EXCLUDED_S
+        for k in np.unique(phase[keep]):
+            mask = keep & (phase == k)
+            out.parts.append(Part(pt[mask], py[mask], warm if math.isfinite(warm) else None, filled, index))
     out.parts = [p for p in out.parts if len(p.t)]
     last_filled = [p.filled for p in out.parts if p.filled is not None]
     out.still_filling = bool(last_filled) and not last_filled[-1]

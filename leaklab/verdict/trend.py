@@ -59,11 +59,15 @@ def latest_trend(prep: Prepared) -> Trend | None:
     last = parts[-1]
     last_span = float(last.t[-1] - last.t[0])
     if len(parts) == 1 or (last_span >= max(MIN_SPAN_S, 0.4 * span) and len(last.t) >= MIN_POINTS):
-        return _one_process(last.t, last.y, restarts=len(parts) - 1)
+        return _one_process(last.t, last.y, restarts=last.process)
     fitted = pooled([(p.t, p.y) for p in parts])
     if fitted is None:
         return None
-    return Trend(fitted, f" (one line through {len(parts)} processes, each from its own start)")
+    processes = len({p.process for p in parts})
+    stretches = (
+        f"{processes} processes" if processes == len(parts) else f"{len(parts)} stretches of {processes} processes"
+    )
+    return Trend(fitted, f" (one line through {stretches}, each from its own start)")
 
 
 def _one_process(t: Array, y: Array, restarts: int) -> Trend | None:

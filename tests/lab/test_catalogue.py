@@ -23,7 +23,7 @@ SCENARIOS = ("memoize", "listeners", "request-log", "tasks", "exceptions", "nati
 def catalogue(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     out = tmp_path_factory.mktemp("catalogue") / "report"
     done = leaklab(
-        "compare", "--scenarios", ",".join(SCENARIOS), "--duration", "12s", "--wait-s", "0.02",
+        "compare", "--scenarios", ",".join(SCENARIOS), "--duration", "20s", "--wait-s", "0.02",
         "--mem-limit", "320M", "--out", out, timeout=900,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr[-3000:]
