@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from ..sections import update_file
 from ..units import gib
 from .table import COLUMNS, table_rows, target_lines
 
@@ -61,12 +62,4 @@ def markdown(doc: dict[str, Any]) -> str:
 
 def update_markdown(path: Path, doc: dict[str, Any]) -> None:
     """Replace the generated section of ``path`` (or append one), keeping the hand-written text."""
-    text = path.read_text() if path.exists() else "# Benchmarks\n\n"
-    generated = markdown(doc)
-    if BEGIN in text and END in text:
-        head, rest = text.split(BEGIN, 1)
-        tail = rest.split(END, 1)[1]
-        text = head + generated.rstrip("\n") + tail
-    else:
-        text = text.rstrip("\n") + "\n\n" + generated
-    path.write_text(text)
+    update_file(path, markdown(doc), BEGIN, END, "# Benchmarks")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import gzip
 import json
 import time
 from collections.abc import Iterable, Sequence
@@ -34,9 +35,9 @@ def write_samples(path: Path, samples: Iterable[Sample]) -> None:
 
 
 def read_samples(path: Path) -> dict[str, list[Sample]]:
-    """Samples by mode, in the order the modes ran."""
+    """Samples by mode, in the order the modes ran (``samples.csv``, or a gzipped copy ending in ``.gz``)."""
     by_mode: dict[str, list[Sample]] = {}
-    with path.open(newline="") as f:
+    with gzip.open(path, "rt", newline="") if path.suffix == ".gz" else path.open(newline="") as f:
         for row in csv.DictReader(f):
             values = {name: _convert(name, row.get(name, "")) for name in COLUMNS}
             by_mode.setdefault(str(values["mode"]), []).append(Sample(**values))
