@@ -10,9 +10,11 @@ from pathlib import Path
 
 import pytest
 
+from leaklab.judge.corpus import Case, corpus
 from leaklab.lab.load import FinalStats
 from leaklab.lab.result import ModeResult
 from leaklab.lab.sampler import Sample
+from leaklab.lab.verdict import analyse
 from leaklab.soak import criteria
 from leaklab.soak.markdown import BEGIN, CHART, END
 
@@ -86,3 +88,29 @@ def test_the_criteria_catch_drift_failures_a_bound_overrun_and_rising_latency(tm
     for s in skipped.samples[50:53]:
         s.scraped, s.cache_entries = 0, None
     assert verdicts(skipped, tmp_path)["metrics_answered"] is True
+
+
+def _as_soak_run(case: Case) -> ModeResult:
+    """A corpus series as a soak run of one mode: one sample per reading, the process where it is known."""
+    result = ModeResult("lru", oom_kills=case.context.oom_kills)
+    processes = case.series.process or [None] * len(case.series.t_s)
+    origin = min(case.series.t_s)
+    for t, value, process in zip(case.series.t_s, case.series.values, processes, strict=True):
+        pid = int(abs(hash(process))) % 2**31 if process is not None else None
+        rss = int(value) if value is not None else None
+        result.samples.append(Sample("lru", t - origin, 1e9 + t, pid, 1, rss, scraped=1, cache_entries=50))
+    result.samples.sort(key=lambda s: s.t_s)
+    result.load = FinalStats(10_000, 0, 100.0, 5.0, 9.0, 12.0, 6.0, [])
+    return result
+
+
+def test_the_soak_and_the_verdict_agree_on_every_shape_of_the_verdict_corpus(tmp_path: Path) -> None:
+    """The soak passes memory exactly when the lab's verdict on the same run is bounded, shape by shape."""
+    shapes: dict[str, set[tuple[bool, str]]] = {}
+    for case in corpus():
+        run = _as_soak_run(case)
+        memory = next(c for c in criteria.judge(run, tmp_path / "none.csv") if c.name == "memory_bounded")
+        verdict = analyse(run.samples, run.oom_kills)["verdict"]
+        assert memory.passed == (verdict == "bounded"), (case.name, memory.figure, verdict)
+        shapes.setdefault(case.shape, set()).add((memory.passed, verdict))
+    assert len(shapes) >= 12  # every generated shape and the recordings went through both
