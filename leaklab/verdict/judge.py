@@ -84,8 +84,8 @@ def _call(trend: Trend | None, tolerance: float, resolution: float) -> str | Non
     worth = rate >= tolerance or trend.line.growth >= GROWTH_SHARE * abs(trend.line.end_level)
     if worth and low > 0 and not trend.levelled and trend.new_high:
         return LEAKING
-    if high < max(tolerance, resolution):
-        return BOUNDED
+    if high < max(tolerance, resolution) or abs(trend.line.growth) <= 2 * READING_NOISE_MIB:
+        return BOUNDED  # surely slow, or flat to within what a reading can tell over the whole window
     if trend.gives_back and not (rate >= tolerance and low > 0):
         return BOUNDED
     return INCONCLUSIVE
