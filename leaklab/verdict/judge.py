@@ -81,8 +81,10 @@ def _call(trend: Trend | None, tolerance: float, resolution: float) -> str | Non
     if trend is None:
         return None
     rate, low, high = trend.rate_mib_per_min, trend.low_mib_per_min, trend.high_mib_per_min
-    worth = rate >= tolerance or trend.line.growth >= GROWTH_SHARE * abs(trend.line.end_level)
-    if worth and low > 0 and not trend.levelled and trend.new_high:
+    growth = trend.line.growth
+    worth = rate >= tolerance or growth >= GROWTH_SHARE * abs(trend.line.end_level)
+    seen = growth >= 3 * READING_NOISE_MIB  # more than a reading or two can move by itself
+    if worth and seen and low > 0 and not trend.levelled and trend.new_high:
         return LEAKING
     if high < max(tolerance, resolution) or abs(trend.line.growth) <= 2 * READING_NOISE_MIB:
         return BOUNDED  # surely slow, or flat to within what a reading can tell over the whole window
