@@ -179,6 +179,14 @@ BENCH_ARGS ?=
 bench: $(STAMP) deps-bench  ## each mode vs the story's Node.js server and the ceilings; updates BENCHMARKS.md [BENCH_ARGS=...]
 	$(BIN)/leaklab bench --markdown BENCHMARKS.md $(BENCH_ARGS)
 
+.PHONY: verdict-bench
+verdict-bench: $(STAMP)  ## score the verdict and three baselines on the labelled corpus (seconds); updates BENCHMARKS.md
+	$(BIN)/leaklab judge --bench --markdown BENCHMARKS.md
+
+.PHONY: verdict-corpus
+verdict-corpus: $(STAMP) deps-lab  ## record the corpus' catalogue runs anew (~30 min of load), kept compact in leaklab/judge/corpus/recorded/
+	$(BIN)/python -m leaklab.judge.corpus.compact --record
+
 .PHONY: lab-check
 lab-check:  ## check that Docker and Compose v2 are there (the lab-* targets do it first)
 	@command -v docker >/dev/null 2>&1 || { echo "lab: Docker is not installed. The Compose lab needs Docker Engine or Docker Desktop with Compose v2 (https://docs.docker.com/get-docker/). Without Docker, run the same lab as local processes: make demo"; exit 1; }

@@ -25,6 +25,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "attach memray to the running API for a while, no restart: the top allocating line",
     ),
     "drill": ("leaklab.drill.command", "incident drill: a hidden leak to find; graded, explained, then fixed"),
+    "judge": (
+        "leaklab.judge.command",
+        "the verdict on any memory series (CSV, run directory, Prometheus); --bench scores it on the corpus",
+    ),
     "bench": ("leaklab.bench.command", "benchmark each mode against the story's Node.js server and the ceilings"),
 }
 

@@ -77,6 +77,13 @@ def test_choice_lists_keep_order_and_drop_repeats() -> None:
         (["profile", "--wait-s", "61"], "argument --wait-s: must be from 0 to 60 (got '61')"),
         (["bench", "--servers", "nginx"], "argument --servers: unknown server nginx; choose from leaky, lru"),
         (["bench", "--redis-maxmemory", "lots"], "argument --redis-maxmemory: must be a size like 64mb or 1gb"),
+        (["judge"], "give one source: a run directory, --csv FILE or --prometheus URL --query Q"),
+        (["judge", "--csv", "a.csv", "--prometheus", "http://127.0.0.1:9"], "give one source"),
+        (["judge", "--prometheus", "http://127.0.0.1:9"], "--prometheus needs --query"),
+        (["judge", "some-run", "--value-col", "rss"], "--value-col goes with --csv"),
+        (["judge", "--csv", "a.csv", "--since", "soon"], "argument --since: not a duration: 'soon'"),
+        (["judge", "--csv", "a.csv", "--limit", "lots"], "argument --limit: not a size: 'lots'"),
+        (["judge", "--csv", "a.csv", "--tolerance-mib-per-min", "-1"], "argument --tolerance-mib-per-min: must be 0"),
     ],
 )
 def test_each_commands_parser_rejects_bad_input_in_one_line(

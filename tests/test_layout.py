@@ -1,7 +1,7 @@
 """The package's layers, checked from its imports: shared helpers at the top, one package per command family.
 
 ``leaklab/*.py`` (cli, args, procs, scrape, units, machine, files) import no command family; the families
-(``lab``, ``profile``, ``bench``, ``soak``, ``drill``) never import ``bench`` or each other upward; and no
+(``lab``, ``profile``, ``bench``, ``soak``, ``drill``, ``judge``) never import ``bench`` or each other upward; and no
 module imports itself back through another (no cycles). ``cli`` names each command's module by string only.
 """
 
@@ -13,10 +13,11 @@ from pathlib import Path
 import pytest
 
 PACKAGE = Path(__file__).resolve().parents[1] / "leaklab"
-FAMILIES = ("lab", "profile", "bench", "soak", "drill")
+FAMILIES = ("lab", "profile", "bench", "soak", "drill", "judge")
 # which other family a family may use: profiling drives the lab's Locust (lab.load); the soak is lab runs judged
-# by stricter criteria, so it builds on the lab; the drill runs the API under the lab's memory limit and load
-ALLOWED = {"lab": set(), "profile": {"lab"}, "bench": set(), "soak": {"lab"}, "drill": {"lab"}}
+# by stricter criteria, so it builds on the lab; the drill runs the API under the lab's memory limit and load; the
+# judge reads run directories as the lab writes them (and its corpus records catalogue runs with the lab)
+ALLOWED = {"lab": set(), "profile": {"lab"}, "bench": set(), "soak": {"lab"}, "drill": {"lab"}, "judge": {"lab"}}
 
 
 def _module(path: Path) -> str:

@@ -64,10 +64,19 @@ def build_parser(prog: str) -> argparse.ArgumentParser:
     )
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="where bench.json and logs go (bench/out)")
     parser.add_argument("--markdown", type=Path, help="update the generated section of this file (BENCHMARKS.md)")
+    parser.add_argument(
+        "--verdict",
+        action="store_true",
+        help="score the verdict on its corpus instead: leaklab judge --bench [options]",
+    )
     return parser
 
 
 def main(argv: Sequence[str] | None = None, prog: str = "leaklab bench") -> int:
+    if argv is not None and "--verdict" in argv:  # the verdict bench lives with the judge (its options apply)
+        from leaklab.cli import main as leaklab  # cli names the command by string, as for every command
+
+        return leaklab(["judge", "--bench", *(a for a in argv if a != "--verdict")])
     args = build_parser(prog).parse_args(argv)
     if args.connections < args.threads:
         return _error(prog, f"--connections ({args.connections}) must be at least --threads ({args.threads})")

@@ -17,11 +17,12 @@ from pathlib import Path
 
 from ..args import duration, number, parse_size
 from ..procs import ChildDied, MissingBinary
+from ..units import to_mib
 from . import mailbox
 from .catalogue import SCENARIOS, Leak, leak
 from .compose_lab import ComposeDrillLab, env_port
 from .conversation import Conversation, hints
-from .lab import DrillLab, DrillLoad
+from .lab import DrillLab, DrillLoad, describe
 from .record import Record
 from .remote import remote
 
@@ -110,8 +111,8 @@ def run(
         print(f"{prog}: error: {str(exc).splitlines()[0]}", file=sys.stderr)
     finally:
         lab.stop()
-        rates = {"leaking": lab.rate_mb_per_min(fixed=False), "fixed": lab.rate_mb_per_min(fixed=True)}
-        page = record.write(out, lab.samples, rates)
+        verdicts = {"leaking": lab.verdict(fixed=False), "fixed": lab.verdict(fixed=True)}
+        page = record.write(out, lab.samples, verdicts)
         with contextlib.suppress(OSError):
             mailbox.write_json(out / mailbox.STATE, {"finished": record.outcome})
         say(f"Grade and timeline: {out / 'drill.json'} and {page}")
@@ -175,27 +176,28 @@ def _watch(lab: Lab, record: Record, seconds: int, say: Callable[[str], None]) -
         if event := lab.tick():
             record.note(event)
         time.sleep(1.0)
-    before, after = lab.rate_mb_per_min(fixed=False), lab.rate_mb_per_min(fixed=True)
-    record.note("memory after the fix", leaking_mb_per_min=before, fixed_mb_per_min=after)
-    say(f"Memory: {_rate(before)} while leaking, {_rate(after)} with the fix.")
+    before, after = lab.verdict(fixed=False), lab.verdict(fixed=True)
+    record.note(
+        "memory after the fix",
+        leaking_mib_per_min=before.rate_mib_per_min,
+        fixed_mib_per_min=after.rate_mib_per_min,
+        fixed_verdict=after.verdict,
+    )
+    say(f"Memory: {describe(before)} while leaking; with the fix: {describe(after)}.")
 
 
 def _status(lab: Lab, record: Record) -> str:
-    rss = lab.samples[-1]["rss_mb"] if lab.samples else None
-    rate = lab.rate_mb_per_min(fixed=lab.fixed)
-    memory = "-" if rss is None else f"{rss:,.0f} MB"
-    return f"[{record.elapsed_s():5.0f} s] API memory {memory} ({_rate(rate)}), restarts {lab.restarts}"
-
-
-def _rate(rate: float | None) -> str:
-    return "rate not measured yet" if rate is None else f"{rate:+.1f} MB/min"
+    rss = lab.samples[-1]["rss_mib"] if lab.samples else None
+    memory = "-" if rss is None else f"{rss:,.0f} MiB"
+    verdict = describe(lab.verdict(fixed=lab.fixed))
+    return f"[{record.elapsed_s():5.0f} s] API memory {memory} ({verdict}), restarts {lab.restarts}"
 
 
 def _welcome(lab: Lab, load: DrillLoad, prog: str, out: Path) -> str:
-    limit_mb = load.mem_limit_bytes / 2**20
+    limit_mib = to_mib(load.mem_limit_bytes)
     return textwrap.dedent(
         f"""\
-        A leak is hidden in the API at {lab.url} ({load.users} StoryUsers; memory limit {limit_mb:.0f} MB).
+        A leak is hidden in the API at {lab.url} ({load.users} StoryUsers; memory limit {limit_mib:.0f} MiB).
         Find the line that keeps the memory and whether it is Python objects or native memory.
           memory    {lab.url}/metrics: process_resident_memory_bytes (and this terminal, every {STATUS_EVERY_S:.0f} s)
           where     curl -X POST {lab.url}/debug/memory/start; then curl {lab.url}/debug/memory (tracemalloc)

@@ -20,8 +20,9 @@ from typing import Any
 
 from ..procs import ChildDied
 from ..scrape import scrape
+from ..verdict import Verdict
 from .catalogue import Leak
-from .lab import DrillLoad, rate_mb_per_min
+from .lab import DrillLoad, phase_verdict, reading
 
 PROJECT = Path(__file__).resolve().parents[2]
 UP_TIMEOUT_S = 900.0  # the first run builds two images
@@ -86,9 +87,7 @@ class ComposeDrillLab:
         self._started_at = started
         rss = samples.get("process_resident_memory_bytes")
         if rss:
-            self.samples.append(
-                {"t": round(time.monotonic() - self.t0, 1), "rss_mb": round(rss / 1e6, 1), "fixed": self.fixed}
-            )
+            self.samples.append(reading(time.monotonic() - self.t0, rss, started or 0.0, self.fixed))
         return event
 
     def apply_fix(self) -> None:
@@ -98,8 +97,8 @@ class ComposeDrillLab:
         self._started_at = None
         self._fixing = False
 
-    def rate_mb_per_min(self, *, fixed: bool, last_s: float = 60.0) -> float | None:
-        return rate_mb_per_min(self.samples, fixed=fixed, last_s=last_s)
+    def verdict(self, *, fixed: bool) -> Verdict:
+        return phase_verdict(self.samples, fixed=fixed)
 
     def stop(self) -> None:
         self._locust("/stop")

@@ -19,9 +19,10 @@ from typing import Any
 from ..lab import limits
 from ..lab.load import LoadOptions, Locust
 from ..procs import LOOPBACK, Child, ChildDied, free_port, http_get, rss_bytes
+from ..units import MIB, to_mib
+from ..verdict import LEAKING, Series, Verdict, judge
 from .catalogue import Leak
 
-FIX_WARMUP_S = 10.0  # after the fix, the LRU and the fixed structures fill to their bound first
 MAX_LOAD_S = 3600  # Locust stops by itself after an hour even if the drill is left open
 
 
@@ -99,9 +100,7 @@ class DrillLab:
             return f"the API was killed at its memory limit and restarted ({self.restarts})"
         rss = rss_bytes(self.api.pid)
         if rss is not None:
-            self.samples.append(
-                {"t": round(time.monotonic() - self.t0, 1), "rss_mb": round(rss / 1e6, 1), "fixed": self.fixed}
-            )
+            self.samples.append(reading(time.monotonic() - self.t0, rss, self.api.pid, self.fixed))
         return None
 
     def apply_fix(self) -> None:
@@ -111,8 +110,8 @@ class DrillLab:
         self.fixed = True
         self._start_api()
 
-    def rate_mb_per_min(self, *, fixed: bool, last_s: float = 60.0) -> float | None:
-        return rate_mb_per_min(self.samples, fixed=fixed, last_s=last_s)
+    def verdict(self, *, fixed: bool) -> Verdict:
+        return phase_verdict(self.samples, fixed=fixed)
 
     def stop(self) -> None:
         if self.locust is not None:
@@ -123,19 +122,20 @@ class DrillLab:
             self.limit.close()
 
 
-def rate_mb_per_min(samples: list[dict[str, Any]], *, fixed: bool, last_s: float = 60.0) -> float | None:
-    """Slope of RSS over the last ``last_s`` seconds of one phase (least squares), in MB/min."""
-    points = [(s["t"], s["rss_mb"]) for s in samples if s["fixed"] == fixed]
-    if fixed and points:  # a bounded structure fills up first: that climb is not a leak
-        points = [p for p in points if p[0] >= points[0][0] + FIX_WARMUP_S] or points
-    if points:
-        points = [p for p in points if p[0] >= points[-1][0] - last_s]
-    if len(points) < 3:
-        return None
-    n = len(points)
-    mean_t = sum(t for t, _ in points) / n
-    mean_m = sum(m for _, m in points) / n
-    var = sum((t - mean_t) ** 2 for t, _ in points)
-    if var == 0:
-        return None
-    return float(60.0 * sum((t - mean_t) * (m - mean_m) for t, m in points) / var)
+def reading(t_s: float, rss: float, process: float, fixed: bool) -> dict[str, Any]:
+    """One sample of the drill: seconds since it started, RSS in MiB, the process, and the phase."""
+    return {"t": round(t_s, 1), "rss_mib": round(to_mib(rss), 2), "process": process, "fixed": fixed}
+
+
+def phase_verdict(samples: list[dict[str, Any]], *, fixed: bool) -> Verdict:
+    """The lab's one judge on one phase (leaking, or with the fix): restarts, warm-up and refill included."""
+    rows = [s for s in samples if s["fixed"] == fixed]
+    return judge(Series([s["t"] for s in rows], [s["rss_mib"] * MIB for s in rows], [s["process"] for s in rows]))
+
+
+def describe(v: Verdict | None) -> str:
+    """A verdict in a few words, e.g. ``leaking +61.2 MiB/min``."""
+    if v is None or v.rate_mib_per_min is None:
+        return "too short to tell yet"
+    rate = f"{v.rate_mib_per_min:+,.1f} MiB/min"
+    return f"{v.verdict} ({rate})" if v.verdict != LEAKING else f"leaking {rate}"

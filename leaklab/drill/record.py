@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..verdict import Verdict
 from .catalogue import Leak
 from .grading import Grade
 
@@ -34,7 +35,7 @@ class Record:
     def note(self, what: str, **data: Any) -> None:
         self.events.append({"t": self.elapsed_s(), "event": what, **data})
 
-    def to_json(self, samples: list[dict[str, Any]], rates: dict[str, float | None]) -> dict[str, Any]:
+    def to_json(self, samples: list[dict[str, Any]], verdicts: dict[str, Verdict]) -> dict[str, Any]:
         final = self.grades[-1] if self.grades else None
         return {
             "scenario": self.leak.scenario,
@@ -52,13 +53,13 @@ class Record:
                 "class": self.leak.kind,
                 "line": self.leak.source,
             },
-            "memory_mb_per_min": rates,
+            "memory": {phase: v.to_json() for phase, v in verdicts.items()},
             "timeline": self.events,
             "samples": samples,
         }
 
-    def write(self, out: Path, samples: list[dict[str, Any]], rates: dict[str, float | None]) -> Path:
-        data = self.to_json(samples, rates)
+    def write(self, out: Path, samples: list[dict[str, Any]], verdicts: dict[str, Verdict]) -> Path:
+        data = self.to_json(samples, verdicts)
         (out / "drill.json").write_text(json.dumps(data, indent=2) + "\n")
         page = out / "drill.html"
         page.write_text(_html(data, self.leak.explanation))
@@ -73,7 +74,7 @@ def _html(data: dict[str, Any], explanation: str) -> str:
         for g in data["grades"]
     )
     events = "".join(f"<tr><td>{ev['t']:.0f} s</td><td>{e(ev['event'])}</td></tr>" for ev in data["timeline"])
-    rates = data["memory_mb_per_min"]
+    memory = data["memory"]
     key = data["answer_key"]
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>leaklab drill: {e(data["scenario"])}</title>
@@ -88,7 +89,8 @@ hints used: {data["hints_used"]}; time to answer: {_s(data["time_to_answer_s"])}
 <p><code>{e(key["where"])}</code> in <code>{e(key["function"])}()</code>, class <b>{e(key["class"])}</b>:
 <code>{e(key["line"])}</code></p>
 <pre>{e(explanation)}</pre>
-<p>Memory growth: {_rate(rates.get("leaking"))} while leaking, {_rate(rates.get("fixed"))} with the fix.</p>
+<p>Memory (the lab's verdict): {_memory(memory.get("leaking"))} while leaking; {_memory(memory.get("fixed"))} with
+the fix.</p>
 <h2>Timeline</h2><table>{events}</table>
 </body></html>
 """
@@ -98,5 +100,7 @@ def _s(seconds: float | None) -> str:
     return "-" if seconds is None else f"{seconds:.0f} s"
 
 
-def _rate(rate: float | None) -> str:
-    return "not measured" if rate is None else f"{rate:+.1f} MB/min"
+def _memory(v: dict[str, Any] | None) -> str:
+    if not v or v.get("rate_mib_per_min") is None:
+        return "not measured"
+    return html.escape(f"{v['verdict']}, {v['rate_mib_per_min']:+,.1f} MiB/min: {'; '.join(v['reasons'])}")

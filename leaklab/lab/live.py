@@ -15,9 +15,13 @@ from rich.progress import BarColumn, Progress, TaskID, TextColumn
 from rich.table import Table
 
 from ..units import MIB
+from ..verdict import BOUNDED, INCONCLUSIVE, LEAKING
 from .result import ModeResult
 from .sampler import Sample
 from .triage import window_class
+from .verdict import verdict_of
+
+VERDICT_COLOURS = {LEAKING: "red", BOUNDED: "green", INCONCLUSIVE: "yellow"}
 
 
 class LiveDisplay:
@@ -75,13 +79,24 @@ def _status(result: ModeResult, s: Sample) -> str:
     mem = f"{s.rss_bytes / MIB:4.0f}" if s.rss_bytes else "down"
     up = "" if s.api_up else " [red](API down)[/]"
     entries = f"{s.cache_entries:,.0f}" if s.cache_entries is not None else "–"
-    seen = window_class(result.alloc) if result.alloc else None  # known once the tracemalloc window ended
     return (
         f"{mem}/{s.limit_bytes / MIB:.0f} MiB{up} {s.rps or 0:4.0f} req/s {s.failures_total or 0:>5,} failed "
         f"{s.oom_kills} OOM  {entries} entries"
         + (" [magenta]tracing[/]" if s.tracing else "")
-        + (f" [cyan]growth: {seen}[/]" if seen else "")
+        + f"  {live_verdict(result, s.oom_kills)}"
     )
+
+
+def live_verdict(result: ModeResult, oom_kills: int) -> str:
+    """The judge's verdict on the samples so far, in a few words; the class once the tracemalloc window saw it."""
+    v = verdict_of(result.samples, oom_kills)
+    if v.verdict == LEAKING:
+        rate = f" {v.rate_mib_per_min:,.1f} MiB/min" if v.rate_mib_per_min is not None else ""
+        seen = window_class(result.alloc) if result.alloc else None  # known once the tracemalloc window ended
+        return f"[red]leaking{rate}[/]" + (f" [cyan]({seen})[/]" if seen else "")
+    if v.verdict == BOUNDED:
+        return "[green]bounded[/]"
+    return "[dim]too short to tell[/]" if not v.points else "[yellow]can't tell yet[/]"
 
 
 def _plain(markup: str) -> str:
@@ -102,7 +117,7 @@ def verdict_table(modes: dict[str, Any]) -> Table:
     for column in ("mode", "verdict", "class", "MiB/min", "memory", "OOM kills", "requests", "failed", "p95 ms"):
         table.add_column(column, justify="left" if column in ("mode", "verdict", "class") else "right", no_wrap=True)
     for mode, m in modes.items():
-        colour = "red" if m["verdict"] == "leaking" else "green"
+        colour = VERDICT_COLOURS.get(m["verdict"], "yellow")
         rate = m.get("leak_rate_mib_per_min")
         table.add_row(
             mode,

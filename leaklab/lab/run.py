@@ -154,8 +154,8 @@ def execute(
     if summary["modes"]:
         console.print(verdict_table(summary["modes"]))
     for mode, m in summary["modes"].items():
-        if m.get("note"):
-            console.print(f"[yellow]{mode}: {m['note']}[/]")
+        if m["verdict"] == "inconclusive":
+            console.print(f"{mode}: inconclusive: {m.get('verdict_reason')}", style="yellow", markup=False)
         if m.get("triage"):
             console.print(f"{mode}: {m['triage']}", markup=False)
     for r in results:

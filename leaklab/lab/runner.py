@@ -22,7 +22,7 @@ from .catalogue import api_launch
 from .load import Locust
 from .options import LabOptions
 from .result import ModeResult
-from .sampler import Sample, Sampler, backfill_load
+from .sampler import Sample, Sampler, backfill_load, load_seen
 
 MAX_FAILED_RESTARTS = 3
 
@@ -82,7 +82,7 @@ def run_mode(mode: str, opts: LabOptions, out: Path, progress: Progress | None =
                     result.restarts += 1
                     result.events.append({"t_s": round(t, 2), "kind": "restarted", "detail": f"new pid {api.pid}"})
             if recorder is not None:
-                recorder.step(api, t, load_running=bool(result.samples and _load_seen(result.samples[-1])))
+                recorder.step(api, t, load_running=bool(result.samples and load_seen(result.samples[-1])))
                 result.alloc = result.alloc or recorder.done  # the live view shows what grew once it is known
             sample = sampler.take(
                 t,
@@ -132,11 +132,6 @@ def _ignore_sigint() -> Any:
     if threading.current_thread() is not threading.main_thread():
         return None
     return signal.signal(signal.SIGINT, signal.SIG_IGN)
-
-
-def _load_seen(s: Sample) -> bool:
-    """Requests have arrived: the API counted cache lookups, or Locust counted requests."""
-    return bool(s.requests_total or (s.hits_total or 0) + (s.misses_total or 0) > 0)
 
 
 def _oom_kills(limit: limits.MemoryLimit, result: ModeResult) -> int:

@@ -62,22 +62,26 @@ class Sample:
     tracing: int = 0
     cache_limit_entries: float | None = None  # 0 = unbounded
     metric_series: int | None = None  # samples on the /metrics page (Prometheus' scrape_samples_scraped)
+    scraped: int = 0  # 1: /metrics was asked this second (answered or not); 0: not asked (tracing, or a slow page)
 
 
 COLUMNS = [f.name for f in fields(Sample)]
 
 
 class CounterTotals:
-    """Counters that survive restarts: a counter that went down belongs to a new process, so add it whole."""
+    """Counters that survive restarts: a new process (another PID, or a counter that went down) starts from zero,
+    so what the old one had counted is carried over, even when the new one has already counted as much."""
 
     def __init__(self) -> None:
         self.base: dict[str, float] = dict.fromkeys(COUNTERS, 0.0)
         self.last: dict[str, float] = dict.fromkeys(COUNTERS, 0.0)
+        self.pid: dict[str, int | None] = dict.fromkeys(COUNTERS)
 
-    def update(self, name: str, value: float) -> float:
-        if value < self.last[name]:
+    def update(self, name: str, value: float, pid: int | None = None) -> float:
+        new_process = pid is not None and self.pid[name] is not None and pid != self.pid[name]
+        if new_process or value < self.last[name]:
             self.base[name] += self.last[name]
-        self.last[name] = value
+        self.last[name], self.pid[name] = value, pid if pid is not None else self.pid[name]
         return self.base[name] + value
 
 
@@ -129,6 +133,7 @@ class Sampler:
 
     def _scrape(self, s: Sample, api_port: int) -> None:
         started = time.monotonic()
+        s.scraped = 1
         with contextlib.suppress(OSError, http.client.HTTPException, RuntimeError, ValueError):
             status, _, body = http_get(api_port, "/metrics", SCRAPE_TIMEOUT_S)
             if status != 200:
@@ -145,10 +150,10 @@ class Sampler:
         s.cache_entries = m.value("leaklab_cache_entries", 0.0)
         s.cache_bytes = m.value("leaklab_cache_bytes", 0.0)
         s.cache_limit_entries = m.get("leaklab_cache_limit_entries")
-        s.hits_total = self.totals.update("hits", m.value("leaklab_cache_hits_total", 0.0))
-        s.misses_total = self.totals.update("misses", m.value("leaklab_cache_misses_total", 0.0))
-        s.evictions_total = self.totals.update("evictions", m.value("leaklab_cache_evictions_total", 0.0))
-        s.errors_total = self.totals.update("errors", m.value("leaklab_cache_errors_total", 0.0))
+        s.hits_total = self.totals.update("hits", m.value("leaklab_cache_hits_total", 0.0), s.api_pid)
+        s.misses_total = self.totals.update("misses", m.value("leaklab_cache_misses_total", 0.0), s.api_pid)
+        s.evictions_total = self.totals.update("evictions", m.value("leaklab_cache_evictions_total", 0.0), s.api_pid)
+        s.errors_total = self.totals.update("errors", m.value("leaklab_cache_errors_total", 0.0), s.api_pid)
         s.api_cgroup_bytes = m.get("leaklab_cgroup_memory_bytes")
         s.api_cgroup_limit_bytes = m.get("leaklab_cgroup_memory_limit_bytes")
         if s.rss_bytes is None:
@@ -182,8 +187,9 @@ def backfill_load(samples: list[Sample], history: list[tuple[float, int, int, in
             return 0.0
         if i >= len(history):
             return float(history[-1][index])
-        (t0, *a), (t1, *b) = history[i - 1], history[i]
-        return a[index - 1] + (b[index - 1] - a[index - 1]) * (ts - t0) / (t1 - t0)
+        a, b = history[i - 1][index], history[i][index]
+        share = min(1.0, max(0.0, (ts - times[i - 1]) / (times[i] - times[i - 1])))  # on the same clock as the search
+        return a + (b - a) * share
 
     previous: tuple[float, float, float] | None = None
     for s in samples:
@@ -197,3 +203,8 @@ def backfill_load(samples: list[Sample], history: list[tuple[float, int, int, in
         else:
             s.rps, s.fail_per_s = 0.0, 0.0
         previous = (s.timestamp, requests, failures)
+
+
+def load_seen(s: Sample) -> bool:
+    """Requests have arrived: Locust counted requests, or the API counted cache lookups."""
+    return bool(s.requests_total or (s.hits_total or 0) + (s.misses_total or 0) > 0)

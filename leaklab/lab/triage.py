@@ -16,22 +16,23 @@ NATIVE_MEMORY = "native memory"
 # traced growth below this part of the RSS growth: native (measured here: native up to 11%, the payload leaks
 # 85-110%; metric-labels 17-25%, whose leak the series rule finds and whose class it fixes: series.py)
 MIN_TRACED_SHARE = 0.15
-MIN_WINDOW_GROWTH_BYTES = 1024 * 1024  # less RSS growth than this in the window says nothing either way
+MIN_WINDOW_GROWTH_BYTES = 512 * 1024  # less RSS growth than this in the window cannot tell the two apart
 MEMRAY_NATIVE = (
     "leaklab profile --native --scenario native  "
     "(memray run --native -o api.bin -m leaklab_api ...; memray flamegraph --leaks api.bin)"
 )
 
 TRIAGE_RULE = (
-    f"for a leaking run: native memory if RSS grew by at least {MIN_WINDOW_GROWTH_BYTES // 1024**2} MiB during the "
+    f"for a leaking run: native memory if RSS grew by at least {MIN_WINDOW_GROWTH_BYTES / 1024**2:g} MiB during the "
     f"tracemalloc window while traced memory grew by less than {MIN_TRACED_SHARE:.0%} of that; python objects "
-    "otherwise, named by the top allocation site (or its caller in our code when the site is in a library); "
-    "python objects whenever the /metrics series count grew (a label leak: the registry's children are objects)"
+    "if traced memory grew by more, named by the top allocation site (or its caller in our code when the site is in "
+    "a library); unknown if RSS grew less than that in the window; python objects whenever the /metrics series "
+    "count climbed (a label leak: the registry's children are objects). Bounded and inconclusive runs get no class"
 )
 
 
 def window_class(alloc: dict[str, Any]) -> str | None:
-    """What grew during the tracemalloc window, whatever the verdict: a class, or ``None`` if too little grew."""
+    """What grew during the tracemalloc window: a class, or ``None`` if too little grew to tell."""
     traced, rss = alloc.get("traced_growth_bytes"), alloc.get("rss_growth_bytes")
     if traced is None or rss is None or rss < MIN_WINDOW_GROWTH_BYTES:
         return None
@@ -39,14 +40,16 @@ def window_class(alloc: dict[str, Any]) -> str | None:
 
 
 def classify(summary: dict[str, Any]) -> dict[str, Any]:
-    """``leak_class``, ``top_line`` and ``triage`` (one sentence) for a mode's summary."""
+    """``leak_class``, ``top_line`` and ``triage`` (one sentence) for a leaking mode's summary; empty otherwise.
+
+    The live view and the report both use ``window_class`` on the same recording, so they agree.
+    """
     if summary.get("verdict") != "leaking":
         return {"leak_class": None, "top_line": None, "triage": None}
     alloc = summary.get("alloc") or {}
     traced, rss = alloc.get("traced_growth_bytes"), alloc.get("rss_growth_bytes")
-    labels = "series" in (summary.get("verdict_rules") or [])
-    if labels:  # the metrics registry's children are Python objects, however little RSS the window caught
-        top = top_line(alloc.get("sites") or [])
+    top = top_line(alloc.get("sites") or [])
+    if "series" in (summary.get("verdict_rules") or []):  # the registry's children are Python objects
         return {
             "leak_class": PYTHON_OBJECTS,
             "top_line": top,
@@ -54,7 +57,18 @@ def classify(summary: dict[str, Any]) -> dict[str, Any]:
         }
     if traced is None or rss is None:
         return {"leak_class": None, "top_line": None, "triage": "no tracemalloc window was recorded: class unknown"}
-    if rss >= MIN_WINDOW_GROWTH_BYTES and traced < MIN_TRACED_SHARE * rss:
+    seen = window_class(alloc)
+    if seen is None:
+        return {
+            "leak_class": None,
+            "top_line": top,
+            "triage": (
+                f"class unknown: RSS grew only {rss / 1024**2:.1f} MiB during the tracemalloc window, too little to "
+                f"tell python objects from native memory (at least {MIN_WINDOW_GROWTH_BYTES / 1024**2:g} MiB); "
+                f"run longer or with more load. Top line while it ran: {top or '?'}"
+            ),
+        }
+    if seen == NATIVE_MEMORY:
         return {
             "leak_class": NATIVE_MEMORY,
             "top_line": None,
@@ -64,12 +78,11 @@ def classify(summary: dict[str, Any]) -> dict[str, Any]:
                 f"tracemalloc cannot see. Name the allocating call with memray's native stacks: {MEMRAY_NATIVE}"
             ),
         }
-    top = top_line(alloc.get("sites") or [])
-    share = f"{traced / rss:.0%} of the RSS growth" if rss > 0 else "while RSS stayed flat"
     return {
         "leak_class": PYTHON_OBJECTS,
         "top_line": top,
-        "triage": f"python objects: traced memory grew {traced / 1024**2:.1f} MiB ({share}); top line: {top or '?'}",
+        "triage": f"python objects: traced memory grew {traced / 1024**2:.1f} MiB ({traced / rss:.0%} of the RSS "
+        f"growth); top line: {top or '?'}",
     }
 
 

@@ -1,7 +1,9 @@
 """The soak's pass criteria, judged from one mode's recorded run (the lab's samples and Locust's history).
 
-Memory drift uses the verdict's own fit (``verdict.fit_memory``: the later part of the run, one line
-per API process), so "bounded" means the same thing in a soak as in ``leaklab run``.
+Memory is the lab's verdict itself (``lab.verdict.verdict_of``, the one judge): the soak passes it only when
+the judge calls the run bounded, so "bounded" means the same in a soak as in ``leaklab run``, the report
+and ``leaklab check``. The soak adds its own criteria on top: no failed request, Redis within maxmemory,
+every scrape answered, p99 latency not climbing.
 """
 
 from __future__ import annotations
@@ -13,25 +15,29 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from ..lab.result import ModeResult
 from ..lab.sampler import Sample
-from ..lab.verdict import FIT_FROM, fit_memory
+from ..lab.verdict import verdict_of
 from ..units import MIB
+from ..verdict import BOUNDED
+from ..verdict.fit import line
 
-MAX_DRIFT_PCT = 5.0
+P99_FROM = 0.4  # p99 is fitted over the run from this share of it: the first requests warm the API up
 P99_RISE_MAX_SHARE = 0.5  # of the median p99 over the fitted part
 P99_RISE_FLOOR_MS = 10.0  # rises smaller than this are noise on a shared machine
 # Redis evicts before it runs each command, so INFO can catch a few hundred bytes of its own bookkeeping
-# (client buffers) over the bound; less than one payload (~70 KB), so a missed eviction still fails
+# (client buffers) over the bound; less than one payload (~68 KiB), so a missed eviction still fails
 REDIS_SLACK_BYTES = 64 * 1024
 
 RULES = {
     "failed_requests": "zero failed requests (Locust)",
-    "memory_drift": f"RSS drift over the later part of the run (from {FIT_FROM:.0%} of it, the verdict's fit) "
-    f"under {MAX_DRIFT_PCT:g}% of the RSS there",
+    "memory_bounded": "the lab's verdict on resident memory is bounded (the one judge: leaklab judge, the report)",
     "redis_within_maxmemory": "Redis used_memory at or under maxmemory at every sample "
-    f"(+{REDIS_SLACK_BYTES // 1024} KB for Redis' own bookkeeping, under one payload)",
-    "metrics_answered": "/metrics answered at every scrape (one a second)",
+    f"(+{REDIS_SLACK_BYTES // 1024} KiB for Redis' own bookkeeping, under one payload)",
+    "metrics_answered": "/metrics answered every time it was asked (about once a second; less often while the page "
+    "is slow to render or tracemalloc records)",
     "p99_not_rising": f"p99 latency's fitted rise over the later part under {P99_RISE_MAX_SHARE:.0%} of its median "
     f"(or under {P99_RISE_FLOOR_MS:g} ms)",
 }
@@ -47,7 +53,7 @@ class Criterion:
 
 def judge(result: ModeResult, history_csv: Path) -> list[Criterion]:
     """Every criterion for one mode; a criterion without data (e.g. Redis in lru mode) is left out."""
-    checks = [_failures(result), _drift(result.samples), _scrapes(result.samples), _p99(history_csv)]
+    checks = [_failures(result), _memory(result), _scrapes(result.samples), _p99(history_csv)]
     redis = _redis(result.samples)
     if redis is not None:
         checks.insert(2, redis)
@@ -68,18 +74,10 @@ def _failures(result: ModeResult) -> Criterion:
     return Criterion("failed_requests", passed, figure, RULES["failed_requests"])
 
 
-def _drift(samples: Sequence[Sample]) -> Criterion:
-    fit = fit_memory(samples)
-    if fit is None:
-        return Criterion("memory_drift", False, "too few samples to fit", RULES["memory_drift"])
-    window = [s.rss_bytes / MIB for s in samples if s.rss_bytes and fit.from_s <= s.t_s <= fit.to_s]
-    level = statistics.fmean(window) if window else 0.0
-    drift = 100 * fit.growth_mib / level if level else 0.0
-    figure = (
-        f"{drift:+.2f}% ({fit.growth_mib:+.2f} MiB at {fit.rate_mib_per_min:+.3f} MiB/min over "
-        f"{fit.from_s:.0f}-{fit.to_s:.0f} s, RSS ~{level:.1f} MiB, R² {fit.r2:.2f})"
-    )
-    return Criterion("memory_drift", drift < MAX_DRIFT_PCT, figure, RULES["memory_drift"])
+def _memory(result: ModeResult) -> Criterion:
+    v = verdict_of(result.samples, result.oom_kills)
+    figure = f"{v.verdict}: {v.reason}"
+    return Criterion("memory_bounded", v.verdict == BOUNDED, figure, RULES["memory_bounded"])
 
 
 def _redis(samples: Sequence[Sample]) -> Criterion | None:
@@ -97,10 +95,10 @@ def _redis(samples: Sequence[Sample]) -> Criterion | None:
 
 
 def _scrapes(samples: Sequence[Sample]) -> Criterion:
-    scrapes = [s for s in samples if s.api_pid]
-    missed = [s for s in scrapes if not s.api_up or s.cache_entries is None]
-    figure = f"{len(scrapes) - len(missed)} of {len(scrapes)} scrapes answered"
-    return Criterion("metrics_answered", bool(scrapes) and not missed, figure, RULES["metrics_answered"])
+    asked = [s for s in samples if s.scraped]
+    missed = [s for s in asked if not s.api_up or s.cache_entries is None]
+    figure = f"{len(asked) - len(missed)} of {len(asked)} scrapes answered"
+    return Criterion("metrics_answered", bool(asked) and not missed, figure, RULES["metrics_answered"])
 
 
 def p99_history(history_csv: Path) -> list[tuple[float, float]]:
@@ -122,20 +120,13 @@ def _p99(history_csv: Path) -> Criterion:
         return Criterion(
             "p99_not_rising", False, f"only {len(rows)} seconds of latency history", RULES["p99_not_rising"]
         )
-    start = rows[0][0] + (rows[-1][0] - rows[0][0]) * FIT_FROM
+    start = rows[0][0] + (rows[-1][0] - rows[0][0]) * P99_FROM
     later = [(t, p) for t, p in rows if t >= start]
-    slope = _slope(later)
-    rise = slope * (later[-1][0] - later[0][0])
+    fitted = line(np.array([t for t, _ in later]), np.array([p for _, p in later]))
+    rise = fitted.slope * (later[-1][0] - later[0][0]) if fitted else 0.0
     median = statistics.median(p for _, p in later)
     allowed = max(P99_RISE_MAX_SHARE * median, P99_RISE_FLOOR_MS)
     figure = (
         f"median p99 {median:.0f} ms, fitted rise {rise:+.1f} ms over the later {len(later)} s (allowed {allowed:.0f})"
     )
     return Criterion("p99_not_rising", rise < allowed, figure, RULES["p99_not_rising"])
-
-
-def _slope(points: Sequence[tuple[float, float]]) -> float:
-    mt = statistics.fmean(t for t, _ in points)
-    my = statistics.fmean(y for _, y in points)
-    sxx = sum((t - mt) ** 2 for t, _ in points)
-    return sum((t - mt) * (y - my) for t, y in points) / sxx if sxx else 0.0

@@ -22,11 +22,11 @@ SCENARIOS = ("memoize", "listeners", "request-log", "tasks", "exceptions", "nati
 
 @pytest.fixture(scope="module")
 def catalogue(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    """The catalogue in two ``leaklab compare --scenarios`` runs side by side (each run is 12 s of load, one
+    """The catalogue in two ``leaklab compare --scenarios`` runs side by side (each run is 20 s of load, one
     mode after another: two halves take half the time), merged as one: runs, report pages and terminals."""
     root = tmp_path_factory.mktemp("catalogue")
     halves = {root / "first": SCENARIOS[:4], root / "second": SCENARIOS[4:]}
-    argv = [sys.executable, "-m", "leaklab.cli", "compare", "--duration", "12s", "--wait-s", "0.02"]
+    argv = [sys.executable, "-m", "leaklab.cli", "compare", "--duration", "20s", "--wait-s", "0.02"]
     argv += ["--mem-limit", "320M"]
     started = {
         out: subprocess.Popen(

@@ -34,7 +34,8 @@ def leaklab(
 def compared(tmp_path_factory: pytest.TempPathFactory) -> tuple[subprocess.CompletedProcess[str], Path]:
     require_binary("redis-server")
     out = tmp_path_factory.mktemp("compare") / "report"
-    done = leaklab("compare", "--modes", "leaky,lru,redis", "--duration", "10s", "--mem-limit", "512M", "--out", out)
+    # 20 s: the verdict needs 10 s of readings after warm-up and the tracemalloc window
+    done = leaklab("compare", "--modes", "leaky,lru,redis", "--duration", "20s", "--mem-limit", "512M", "--out", out)
     return done, out
 
 

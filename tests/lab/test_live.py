@@ -6,7 +6,7 @@ import io
 
 from rich.console import Console
 
-from leaklab.lab.live import LiveDisplay, verdict_table
+from leaklab.lab.live import LiveDisplay, _plain, live_verdict, verdict_table
 from leaklab.lab.result import ModeResult
 from leaklab.lab.sampler import CounterTotals, Sample
 from leaklab.units import MIB
@@ -30,9 +30,10 @@ def test_a_plain_line_every_ten_seconds_with_every_counter() -> None:
         display.update(result, sample, float(t))
     lines = out.getvalue().splitlines()
     assert len(lines) == 3  # t = 0, 10 and 20 s: a CI log is not flooded
-    assert lines[-1].split() == (
-        ["leaky", "20/30s", "150/192", "MiB", "21", "req/s", "1,234", "failed", "2", "OOM", "5,678", "entries"]
-    )
+    assert lines[-1].split() == [  # the live verdict last: killed at the memory limit twice
+        *["leaky", "20/30s", "150/192", "MiB", "21", "req/s", "1,234", "failed", "2", "OOM", "5,678", "entries"],
+        "leaking",
+    ]
 
 
 def test_the_line_says_when_the_api_is_down_and_when_tracing() -> None:
@@ -41,7 +42,7 @@ def test_the_line_says_when_the_api_is_down_and_when_tracing() -> None:
     display.update(ModeResult("leaky"), _sample(10.0, tracing=1, cache_entries=None), 10.0)
     down, tracing = out.getvalue().splitlines()
     assert "down/192 MiB (API down)" in down and "0 req/s" in down
-    assert tracing.endswith("– entries tracing")
+    assert tracing.endswith("– entries tracing  too short to tell")
 
 
 def test_finish_prints_the_kills_of_the_mode() -> None:
@@ -59,6 +60,30 @@ def test_counter_totals_survive_a_restart() -> None:
     # the API restarted: its counter starts again from 0, the total keeps counting
     assert [totals.update("hits", v) for v in (0, 3, 4)] == [12, 15, 16]
     assert totals.update("misses", 7) == 7  # each counter on its own
+
+
+def test_a_new_process_that_counted_more_than_the_old_one_is_still_a_restart() -> None:
+    totals = CounterTotals()
+    assert [totals.update("hits", v, pid=100) for v in (5, 10)] == [5, 10]
+    assert totals.update("hits", 15, pid=101) == 25  # first reading of the new process, already past 10
+
+
+def _result_with(rss_mib: list[float], fill: bool = False) -> ModeResult:
+    result = ModeResult("lru")
+    for t, mib in enumerate(rss_mib):
+        s = _sample(float(t), rss_bytes=int(mib * MIB), requests_total=100 * t)
+        result.samples.append(s)
+    return result
+
+
+def test_the_live_view_gives_the_judges_verdict_and_a_class_only_for_a_leak() -> None:
+    flat = _result_with([60.0] * 40)
+    flat.alloc = {"traced_growth_bytes": 5 * MIB, "rss_growth_bytes": 6 * MIB}  # a window where something grew
+    assert _plain(live_verdict(flat, 0)) == "bounded"  # a bounded mode has no leak to classify
+    leaking = _result_with([60.0 + t for t in range(40)])
+    leaking.alloc = flat.alloc
+    assert _plain(live_verdict(leaking, 0)) == "leaking 60.0 MiB/min (python objects)"
+    assert _plain(live_verdict(_result_with([60.0] * 5), 0)) == "too short to tell"
 
 
 def test_verdict_table_columns_are_labelled_in_mib() -> None:

@@ -90,8 +90,9 @@ def test_leaklab_report_reads_samples_written_before_the_series_count(tmp_path: 
     _write(tmp_path)
     csv_path = tmp_path / "samples.csv"
     header, *rows = csv_path.read_text().splitlines()
-    assert header.endswith(",metric_series")
-    csv_path.write_text("\n".join(line.rsplit(",", 1)[0] for line in [header, *rows]) + "\n")  # the column dropped
+    assert header.endswith(",metric_series,scraped")
+    old = "\n".join(line.rsplit(",", 2)[0] for line in [header, *rows]) + "\n"  # both newer columns dropped
+    csv_path.write_text(old)
     assert report_main([str(tmp_path)]) == 0
     again = json.loads((tmp_path / "summary.json").read_text())["modes"]
     assert again["leaky"]["verdict"] == "leaking" and again["lru"]["metric_series_growth"] is None

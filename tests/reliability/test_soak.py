@@ -10,9 +10,11 @@ from pathlib import Path
 
 import pytest
 
+from leaklab.judge.corpus import Case, corpus
 from leaklab.lab.load import FinalStats
 from leaklab.lab.result import ModeResult
 from leaklab.lab.sampler import Sample
+from leaklab.lab.verdict import analyse
 from leaklab.soak import criteria
 from leaklab.soak.markdown import BEGIN, CHART, END
 
@@ -49,6 +51,7 @@ def run_of(rss_mb: list[float], redis_used: int | None = None, failures: int = 0
     result = ModeResult("redis")
     for t, mb in enumerate(rss_mb):
         s = Sample("redis", float(t), 1e9 + t, api_pid=1, api_up=1, rss_bytes=int(mb * MB), cache_entries=50)
+        s.scraped = 1
         s.redis_used_memory, s.redis_maxmemory = redis_used, 64 * MB if redis_used else None
         result.samples.append(s)
     result.load = FinalStats(10_000, failures, 100.0, 5.0, 9.0, 12.0, 6.0, [])
@@ -67,8 +70,13 @@ def test_the_criteria_pass_a_flat_run(tmp_path: Path) -> None:
 
 
 def test_the_criteria_catch_drift_failures_a_bound_overrun_and_rising_latency(tmp_path: Path) -> None:
-    drifting = [60.0 + 0.1 * t for t in range(120)]  # +12 MB over 2 minutes: ~10% over the fitted part
-    assert verdicts(run_of(drifting), tmp_path)["memory_drift"] is False
+    drifting = [60.0 + 0.1 * t for t in range(120)]  # 6 MiB/min: the lab's verdict calls it leaking
+    assert verdicts(run_of(drifting), tmp_path)["memory_bounded"] is False
+    killed = run_of([60.0] * 120)
+    killed.oom_kills = 1
+    assert verdicts(killed, tmp_path)["memory_bounded"] is False
+    stepped = run_of([60.0] * 40 + [68.0] * 80)  # one 8 MiB step, then flat: bounded, as the verdict says
+    assert verdicts(stepped, tmp_path)["memory_bounded"] is True
     assert verdicts(run_of([60.0] * 120, failures=1), tmp_path)["failed_requests"] is False
     assert verdicts(run_of([60.0] * 120, redis_used=65 * MB), tmp_path)["redis_within_maxmemory"] is False
     rising = [20.0 + t for t in range(120)]
@@ -76,3 +84,33 @@ def test_the_criteria_catch_drift_failures_a_bound_overrun_and_rising_latency(tm
     missed = run_of([60.0] * 120)
     missed.samples[50].api_up = 0
     assert verdicts(missed, tmp_path)["metrics_answered"] is False
+    skipped = run_of([60.0] * 120)  # a slow page is read less often: a scrape not asked for is not unanswered
+    for s in skipped.samples[50:53]:
+        s.scraped, s.cache_entries = 0, None
+    assert verdicts(skipped, tmp_path)["metrics_answered"] is True
+
+
+def _as_soak_run(case: Case) -> ModeResult:
+    """A corpus series as a soak run of one mode: one sample per reading, the process where it is known."""
+    result = ModeResult("lru", oom_kills=case.context.oom_kills)
+    processes = case.series.process or [None] * len(case.series.t_s)
+    origin = min(case.series.t_s)
+    for t, value, process in zip(case.series.t_s, case.series.values, processes, strict=True):
+        pid = int(abs(hash(process))) % 2**31 if process is not None else None
+        rss = int(value) if value is not None else None
+        result.samples.append(Sample("lru", t - origin, 1e9 + t, pid, 1, rss, scraped=1, cache_entries=50))
+    result.samples.sort(key=lambda s: s.t_s)
+    result.load = FinalStats(10_000, 0, 100.0, 5.0, 9.0, 12.0, 6.0, [])
+    return result
+
+
+def test_the_soak_and_the_verdict_agree_on_every_shape_of_the_verdict_corpus(tmp_path: Path) -> None:
+    """The soak passes memory exactly when the lab's verdict on the same run is bounded, shape by shape."""
+    shapes: dict[str, set[tuple[bool, str]]] = {}
+    for case in corpus():
+        run = _as_soak_run(case)
+        memory = next(c for c in criteria.judge(run, tmp_path / "none.csv") if c.name == "memory_bounded")
+        verdict = analyse(run.samples, run.oom_kills)["verdict"]
+        assert memory.passed == (verdict == "bounded"), (case.name, memory.figure, verdict)
+        shapes.setdefault(case.shape, set()).add((memory.passed, verdict))
+    assert len(shapes) >= 12  # every generated shape and the recordings went through both

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import gzip
 import json
 import time
 from collections.abc import Iterable, Sequence
@@ -34,9 +35,9 @@ def write_samples(path: Path, samples: Iterable[Sample]) -> None:
 
 
 def read_samples(path: Path) -> dict[str, list[Sample]]:
-    """Samples by mode, in the order the modes ran."""
+    """Samples by mode, in the order the modes ran (``samples.csv``, or a gzipped copy ending in ``.gz``)."""
     by_mode: dict[str, list[Sample]] = {}
-    with path.open(newline="") as f:
+    with gzip.open(path, "rt", newline="") if path.suffix == ".gz" else path.open(newline="") as f:
         for row in csv.DictReader(f):
             values = {name: _convert(name, row.get(name, "")) for name in COLUMNS}
             by_mode.setdefault(str(values["mode"]), []).append(Sample(**values))
@@ -88,11 +89,14 @@ def build_summary(
     }
 
 
+RETIRED = ("note", "fit_growth_mib", "metric_series_fit_r2", "metric_series_per_request")
+
+
 def reanalyse(summary: dict[str, Any], samples: dict[str, list[Sample]]) -> dict[str, Any]:
     """Recompute the sample-derived figures (``leaklab report``), keeping what only the run knew."""
     for mode, data in summary.get("modes", {}).items():
-        for key in [k for k in data if k.endswith(("_mb", "_mb_per_min"))]:
-            del data[key]  # a report written before the figures were named in MiB (the values were MiB already)
+        for key in [k for k in data if k.endswith(("_mb", "_mb_per_min")) or k in RETIRED]:
+            del data[key]  # a report written before the figures were named in MiB, or before the one judge
         data.update(analyse(samples.get(mode, []), int(data.get("oom_kills") or 0)))
         data.update(classify(data))
     summary["thresholds"] = {**THRESHOLDS, "class_rule": TRIAGE_RULE}

@@ -19,6 +19,7 @@ padding:0 1em}h1{margin-bottom:.2em}h2{margin-top:1.8em;border-bottom:1px solid 
 table{border-collapse:collapse;margin:.6em 0;font-size:14px}th,td{border:1px solid #ddd;padding:.3em .6em;
 text-align:right;vertical-align:top}th{background:#f5f5f5}td.l,th.l{text-align:left}code{background:#f3f3f3;
 padding:0 .25em;border-radius:3px}.leaking{background:#d62728;color:#fff}.bounded{background:#2ca02c;color:#fff}
+.inconclusive{background:#7f7f7f;color:#fff}
 .badge{padding:.1em .5em;border-radius:4px;font-weight:600}.note{background:#fff8e1;border-left:4px solid #f0b400;
 padding:.5em 1em}.muted{color:#666}figure{margin:1em 0}figcaption{color:#555;font-size:14px}img{max-width:100%}
 .top td{background:#fdecea}table.sites{table-layout:fixed;width:100%}table.sites td{overflow-wrap:anywhere}
@@ -37,7 +38,7 @@ def _num(value: Any, fmt: str = "{:,.1f}", missing: str = "–") -> str:
 def verdict_section(modes: dict[str, Any]) -> str:
     head = (
         "<tr><th class=l>mode</th><th class=l>verdict</th><th>leak rate<br>MiB/min (R²)</th>"
-        "<th>memory start → peak → end<br>(plateau), MiB</th><th>/metrics series<br>start → end (fitted growth)</th>"
+        "<th>memory start → peak → end<br>(plateau), MiB</th><th>/metrics series<br>start → end (growth)</th>"
         "<th>OOM kills<br>(restarts)</th><th>requests</th>"
         "<th>failures</th><th>latency p50 / p95 / p99<br>ms</th><th>hit ratio</th><th>evictions</th>"
         "<th>Redis used (peak)<br>/ maxmemory</th></tr>"
@@ -107,13 +108,19 @@ def headline(modes: dict[str, Any]) -> str:
             if "series" in (m.get("verdict_rules") or []):
                 end += f"; its /metrics series count grew by {m['metric_series_growth']:,} (a label leak)"
             parts.append(f"<b>{e(mode)}</b> <span class='badge leaking'>leaked</span>: memory {grew}{end}")
-        else:
+        elif m["verdict"] == "bounded":
             parts.append(
                 f"<b>{e(mode)}</b> <span class='badge bounded'>stayed bounded</span> around "
                 f"{_num(m.get('rss_plateau_mib'), '{:,.0f}')} MiB"
             )
-    notes = "".join(f"<br><small>{e(mode)}: {e(m['note'])}.</small>" for mode, m in modes.items() if m.get("note"))
-    return "; ".join(parts) + "." + notes
+        else:
+            parts.append(f"<b>{e(mode)}</b> <span class='badge inconclusive'>inconclusive</span>: too short to tell")
+    reasons = "".join(
+        f"<br><small>{e(mode)}: {e(m['verdict_reason'])}.</small>"
+        for mode, m in modes.items()
+        if m.get("verdict_reason")
+    )
+    return "; ".join(parts) + "." + reasons
 
 
 def explanation(summary: dict[str, Any]) -> str:
@@ -248,9 +255,10 @@ bounded modes no line keeps growing, so what is left at the top are small alloca
 <h2>OOM kills, restarts and errors</h2>
 {events_section(modes)}
 <h2>How the verdict is computed</h2>
-<p>{e(t["rule"])}. The line is fitted to resident memory from {e(int(t["fit_from_fraction_of_run"] * 100))}% of
-the run onwards, one intercept per API process (a restart starts a new line), so the first seconds of a cache
-filling up do not count as a leak.</p>
+<p>{e(t["rule"])}.</p>
+<p>The same judge gives the live view's verdict, the soak's memory criterion, the drill's rates, <code>leaklab
+check</code> and <code>leaklab judge</code> on any memory series; its accuracy against the methods in use today is
+measured in BENCHMARKS.md.</p>
 <p>The class of a leaking run: {e(t.get("class_rule", ""))}.</p>
 <h2>Settings</h2>
 {settings_section(summary)}
