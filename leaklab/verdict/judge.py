@@ -18,6 +18,7 @@ from .rules import (
     RESOLUTION_MIB_PER_MIN,
     SERIES_MIN_PER_MIN,
     SERIES_MIN_PER_REQUEST,
+    SERIES_MIN_POINTS,
     TOLERANCE_MIB_PER_MIN,
 )
 from .trend import Trend, judged, latest_trend, rate_only
@@ -126,7 +127,8 @@ def _series_leak(ctx: Context) -> str | None:
     if ctx.metric_series is None:
         return None
     prep = prepare(ctx.metric_series, ctx, scale=1.0)
-    trend = latest_trend(prep, floor=1.0)  # a count is whole
+    # a count is whole; a page that has grown large is read less often (the sampler's budget), so fewer reads do
+    trend = latest_trend(prep, floor=1.0, min_points=SERIES_MIN_POINTS)
     if trend is None or trend.levelled or not trend.new_high or trend.line.low <= 0:
         return None
     per_min = trend.line.slope * 60

@@ -29,6 +29,7 @@ SAWTOOTH_MIN_TEETH = 4
 # a label leak: the number of series on /metrics climbing with the traffic
 SERIES_MIN_PER_REQUEST = 0.1
 SERIES_MIN_PER_MIN = 60.0  # when the request count is not known
+SERIES_MIN_POINTS = 4  # scrapes of the page: a large page is read less often than memory
 
 RULE = (
     "leaking if the process was killed at its memory limit, or if its memory is still rising at the end of the "

@@ -47,15 +47,15 @@ class Trend:
         return self.line.high * 60
 
 
-def latest_trend(prep: Prepared, floor: float = 0.0) -> Trend | None:
+def latest_trend(prep: Prepared, floor: float = 0.0, min_points: int = MIN_POINTS) -> Trend | None:
     """The trend to judge, or ``None`` when too little was seen after warm-up (``judged`` says how much)."""
     points, span = judged(prep)
-    if points < MIN_POINTS or span < MIN_SPAN_S:
+    if points < min_points or span < MIN_SPAN_S:
         return None
     parts = [p for p in prep.parts if len(p.t) >= 2]
     last = parts[-1]
     last_span = float(last.t[-1] - last.t[0])
-    if len(parts) == 1 or (last_span >= max(MIN_SPAN_S, 0.4 * span) and len(last.t) >= MIN_POINTS):
+    if len(parts) == 1 or (last_span >= max(MIN_SPAN_S, 0.4 * span) and len(last.t) >= min_points):
         return _one_process(last.t, last.y, last.process, floor)
     fitted = pooled([(p.t, p.y) for p in parts], floor)
     if fitted is None:
