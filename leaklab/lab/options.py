@@ -29,7 +29,7 @@ def memory_limit(text: str) -> int:
 
 
 def add_lab_options(parser: argparse.ArgumentParser) -> None:
-    load = parser.add_argument_group("load (Locust, the repo's locustfile)")
+    load = parser.add_argument_group("load (Locust)")
     load.add_argument("--duration", type=duration(3, 24 * 3600), default="50s", help="load time per mode (default 50s)")
     load.add_argument("--users", type=number(int, 1), default=10, help="Locust users (default 10)")
     load.add_argument("--spawn-rate", type=number(float, 0), default=10.0, help="users started per second")
@@ -38,7 +38,11 @@ def add_lab_options(parser: argparse.ArgumentParser) -> None:
         "--wait-s", type=number(float, 0), default=0.1, help="mean wait between a user's requests, 0 = flat out"
     )
     load.add_argument("--web", action="store_true", help="Locust's web UI on 127.0.0.1:8089 while it runs")
-    load.add_argument("--locustfile", type=Path, default=LOCUSTFILE, help=argparse.SUPPRESS)
+    load.add_argument(
+        "--locustfile",
+        type=Path,
+        help="--app/--cmd: your own locustfile; every user class in it runs, with its own wait_time (not --wait-s)",
+    )
     lab = parser.add_argument_group("memory limit and services")
     lab.add_argument("--mem-limit", type=memory_limit, default="192M", help="API memory limit (default 192M)")
     lab.add_argument(
@@ -81,7 +85,7 @@ def lab_options(args: argparse.Namespace) -> LabOptions:
         user_class=args.user_class,
         wait_s=args.wait_s,
         web=args.web,
-        locustfile=args.locustfile,
+        locustfile=args.locustfile or LOCUSTFILE,
     )
     return LabOptions(
         load=load,
