@@ -20,10 +20,10 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
 
-TTL_S = 4.0
-SESSION_BYTES = 16 * 1024
+TTL_S = 6.0
+CART_LINES = 128  # a session holds about 12 KiB: its cart, a line per item
 
-_sessions: OrderedDict[str, tuple[float, bytearray]] = OrderedDict()  # oldest first
+_sessions: OrderedDict[str, tuple[float, list[str]]] = OrderedDict()  # oldest first
 _lock = threading.Lock()
 
 
@@ -31,7 +31,7 @@ def open_session(session_id: str) -> int:
     """Store the session, drop every one older than ``TTL_S``; the number held now."""
     now = time.monotonic()
     with _lock:
-        _sessions[session_id] = (now, bytearray(SESSION_BYTES))
+        _sessions[session_id] = (now, [f"{session_id}: item {n}" for n in range(CART_LINES)])
         while _sessions and next(iter(_sessions.values()))[0] < now - TTL_S:
             _sessions.popitem(last=False)
         return len(_sessions)

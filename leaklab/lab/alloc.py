@@ -31,11 +31,14 @@ class AllocRecorder:
     """
 
     END_MARGIN_S = 1.0  # the window ends this long before the load does (the clock starts with Locust)
+    END_WINDOW_S = 5.0
 
     def __init__(self, duration_s: float, at_end: bool = False) -> None:
         # after warm-up, so bounded caches are full and their filling is not mistaken for growth
         self.warmup_s = min(5.0, duration_s * 0.2)
         self.window_s = min(10.0, max(2.0, duration_s * 0.2))
+        if at_end:  # tracing memory grows with every small object traced: a few seconds show the lines
+            self.window_s = min(self.window_s, self.END_WINDOW_S)
         self.settle_s = max(1.0, self.window_s / 3)
         self._baselined = False
         self._baseline_at: float | None = None

@@ -9,6 +9,7 @@ judged: the verdict is inconclusive, the load never reached the service, or most
 
 from __future__ import annotations
 
+import argparse
 import io
 import sys
 from collections.abc import Sequence
@@ -39,10 +40,10 @@ def verdict_line(outcome: Outcome, tolerance: float) -> tuple[int, str]:
     slope = "–" if rate is None else f"{rate:+,.1f} MiB/min"
     if not kills and (unexercised := _not_exercised(m)) is not None:
         return UNJUDGED, f"{name}: could not judge: {unexercised}; {report}"
+    fit = f" (R² {m['fit_r2']:.2f})" if m.get("fit_r2") is not None else ""
     if m["verdict"] == "leaking":
         if not kills and rate is not None and rate <= tolerance:
             return BOUNDED, f"{name}: bounded within tolerance: {slope} (at most {tolerance:g} allowed); {report}"
-        fit = f" (R² {m['fit_r2']:.2f})" if m.get("fit_r2") is not None else ""
         killed = f", OOM-killed {kills}x" if kills else ""
         about = (outcome.summary.get("targets") or {}).get(name) or {}
         if about.get("kind") == "cmd":
@@ -53,9 +54,7 @@ def verdict_line(outcome: Outcome, tolerance: float) -> tuple[int, str]:
             where = f"{m.get('leak_class') or 'class unknown'}; top line: {top}"
         return LEAKING, f"{name}: leaking at {slope}{fit}{killed}; {where}; {report}"
     if m["verdict"] == "bounded":
-        plateau = m.get("rss_plateau_mib")
-        level = f", plateau {plateau:,.0f} MiB" if plateau is not None else ""
-        return BOUNDED, f"{name}: bounded at {slope}{level}; {report}"
+        return BOUNDED, f"{name}: bounded at {slope}{fit}; {report}"
     why = m.get("verdict_reason") or "the samples say neither leaking nor bounded"
     return UNJUDGED, f"{name}: could not judge ({m['verdict']}): {why}; {report}"
 
@@ -72,7 +71,8 @@ def _not_exercised(m: dict[str, Any]) -> str | None:
     return None
 
 
-def main(argv: Sequence[str] | None = None, prog: str = "leaklab check") -> int:
+def check_parser(prog: str = "leaklab check") -> argparse.ArgumentParser:
+    """``leaklab run``'s options, and the tolerance."""
     parser = build_parser(
         prog,
         "Run your service (or the lab's API) under load with a real memory limit, as `leaklab run` does, and "
@@ -85,6 +85,11 @@ def main(argv: Sequence[str] | None = None, prog: str = "leaklab check") -> int:
         metavar="RATE",
         help="growth in MiB/min still accepted from a run judged leaking (default 0; an OOM kill always fails)",
     )
+    return parser
+
+
+def main(argv: Sequence[str] | None = None, prog: str = "leaklab check") -> int:
+    parser = check_parser(prog)
     args = parser.parse_args(argv)
     if not (args.app or args.cmd or args.mode or args.scenario):
         parser.error("name what to check: --app MODULE:ATTR, --cmd '... {port}', or the lab's --mode/--scenario")

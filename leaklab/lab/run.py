@@ -21,7 +21,7 @@ from .experiment import Outcome, RunError, check_mechanism, default_out, experim
 from .experiment import signals_held as signals_held  # the soak holds signals the same way
 from .limits import LimitError
 from .live import verdict_table
-from .options import MODES, LabOptions, add_lab_options, lab_options, settings_of
+from .options import MODES, USER_CLASSES, LabOptions, add_lab_options, lab_options, settings_of
 from .target import ApiTarget, Target
 
 __all__ = ["build_parser", "launch", "launch_targets", "main", "select_target", "signals_held"]
@@ -57,6 +57,8 @@ def select_target(args: argparse.Namespace, parser: argparse.ArgumentParser, pro
     if args.app or args.cmd:
         if args.mode or args.scenario:
             parser.error("--app/--cmd run your own service: leave out --mode and --scenario")
+        if args.api_arg or args.user_class != USER_CLASSES[0]:
+            parser.error("--api-arg and --user-class are for the lab's API: your service gets --path or --locustfile")
         try:
             return own_target(args)
         except TargetError as exc:

@@ -76,7 +76,7 @@ def test_check_passes_the_bounded_example_run_in_a_bare_virtualenv(tmp_path: Pat
     assert about["kind"] == "app" and about["interface"] == "WSGI"
     assert about["server"].startswith("wsgiref") and about["python"].startswith(str(bare_python))
     m = summary["modes"]["app:app"]
-    assert m["alloc"]["sites"][0]["site"] == f"app.py:{line_of(app_dir / 'app.py', 'bytearray(SESSION_BYTES)')}"
+    assert m["alloc"]["sites"][0]["site"] == f"app.py:{line_of(app_dir / 'app.py', 'for n in range(CART_LINES)')}"
     page = (out / "report.html").read_text()
     assert "Your service ran as the lab runs its own API" in page and "wsgi_expiring_sessions" in page
 

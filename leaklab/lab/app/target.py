@@ -82,9 +82,10 @@ class AppTarget(OwnTarget):
         interface = str(facts.get("interface", self.interface)).upper()
         server = facts.get("server", "?")
         python = facts.get("python", str(self.python))
+        pid = f" (pid {facts['pid']})" if "pid" in facts else ""
         return {
             "kind": "app",
-            "headline": f"{interface} app served by {server} in {python}; allocation sites on a second loopback port",
+            "headline": f"{interface} app served by {server} in {python}{pid}; allocation sites on a second port",
             "app": self.spec,
             "app_dir": str(self.app_dir),
             "interface": interface,

@@ -49,8 +49,8 @@ def test_a_plain_wsgi_app_runs_in_a_bare_virtualenv_on_the_standard_librarys_ser
     memory = _sites_after(server.port, server.debug_port, "/sessions/s{n}", 60)
     top = memory["sites"][0]
     # named in the app's own terms: its file relative to --app-dir
-    assert top["site"] == f"app.py:{line_of(app_dir / 'app.py', 'bytearray(SESSION_BYTES)')}", memory["sites"]
-    assert memory["traced_growth_bytes"] >= 60 * 16 * 1024
+    assert top["site"] == f"app.py:{line_of(app_dir / 'app.py', 'for n in range(CART_LINES)')}", memory["sites"]
+    assert memory["traced_growth_bytes"] >= 60 * 128 * 40  # 60 sessions of 128 lines, each line a string
 
 
 def test_the_app_keeps_every_route_the_lab_answers_on_its_own_port(launch: Launch) -> None:

@@ -105,6 +105,7 @@ def test_a_port_in_use_is_refused_with_who_holds_it() -> None:
         (["--app", "app:app", "--path", "orders"], "argument --path: must be a path starting with /"),
         (["--mode", "lru", "--path", "/x"], "--path needs --app or --cmd"),
         (["--app", "app:app", "--mode", "lru"], "--app/--cmd run your own service: leave out --mode and --scenario"),
+        (["--app", "app:app", "--user-class", "RealisticUser"], "--api-arg and --user-class are for the lab's API"),
     ],
 )
 def test_flags_for_your_service_are_checked_before_anything_starts(args: list[str], expected: str) -> None:
