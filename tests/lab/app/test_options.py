@@ -74,6 +74,14 @@ def test_an_app_that_crashes_at_start_up_shows_its_last_log_lines(tmp_path: Path
     assert f"(log: {tmp_path / 'out' / 'logs'}/app-shop-app-" in line  # the whole log is kept
 
 
+def test_an_asgi_app_in_an_environment_without_uvicorn_is_told_what_to_install(
+    tmp_path: Path, bare_python: Path
+) -> None:
+    (tmp_path / "tiny.py").write_text("async def app(scope, receive, send):\n    pass\n")
+    line = run("--app", "tiny:app", "--app-dir", tmp_path, "--python", bare_python, "--out", tmp_path / "out")
+    assert line.startswith(f"the app is ASGI and {bare_python} has no uvicorn to serve it: install uvicorn"), line
+
+
 def test_a_locustfile_without_a_user_class_is_refused(tmp_path: Path) -> None:
     (tmp_path / "load.py").write_text("from locust import HttpUser, task\n")
     line = run("--app", "app:app", "--app-dir", EXAMPLES / "fastapi_gc_cycles", "--locustfile", tmp_path / "load.py")
