@@ -9,7 +9,11 @@ from collections.abc import Sequence
 # name -> (module whose main(argv) runs it, one line of help)
 COMMANDS: dict[str, tuple[str, str]] = {
     "api": ("leaklab_api.main", "run the API service (one uvicorn process)"),
-    "run": ("leaklab.lab.run", "run one cache mode under load and a memory limit, then write a report"),
+    "run": (
+        "leaklab.lab.run",
+        "run one cache mode, or your own service (--app/--cmd), under load and a memory limit; write a report",
+    ),
+    "check": ("leaklab.lab.check", "the same run as a CI gate: one line, exit 0 bounded, 1 leaking, 2 could not judge"),
     "compare": ("leaklab.lab.compare", "run several modes under the same load, one report side by side (make demo)"),
     "report": ("leaklab.lab.report.command", "re-render a report directory from its recorded data"),
     "profile": (

@@ -82,7 +82,14 @@ def http_get(port: int, path: str, timeout_s: float = 2.0) -> tuple[int, dict[st
 class Child:
     """A started process with its log file; ``stop()`` ends it (and only it) by PID."""
 
-    def __init__(self, name: str, argv: Sequence[str], log_path: Path, env: Mapping[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        name: str,
+        argv: Sequence[str],
+        log_path: Path,
+        env: Mapping[str, str] | None = None,
+        cwd: Path | None = None,
+    ) -> None:
         self.name = name
         self.argv = list(argv)
         self.log_path = log_path
@@ -94,6 +101,7 @@ class Child:
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
             env=dict(env) if env is not None else None,
+            cwd=cwd,
             start_new_session=True,  # Ctrl-C reaches the lab, which stops its children itself
         )
 
@@ -231,6 +239,15 @@ class ApiServer(Child):
     @property
     def url(self) -> str:
         return f"http://{LOOPBACK}:{self.port}"
+
+    @property
+    def debug_port(self) -> int:
+        """The API serves ``/debug/memory`` (the allocation sites) on its own port."""
+        return self.port
+
+    @property
+    def metrics_port(self) -> int:
+        return self.port
 
     def wait_healthy(self, timeout_s: float = 20.0) -> None:
         self.wait_http(self.port, "/healthz", timeout_s)

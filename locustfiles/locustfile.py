@@ -41,7 +41,8 @@ def zipf_key(rng: random.Random, key_space: int, s: float) -> str:
     return f"key-{bisect.bisect_left(weights, rng.random() * weights[-1])}"
 
 
-def _wait(user: FastHttpUser) -> float:
+def wait_s(user: FastHttpUser) -> float:
+    """A user's ``wait_time``: about ``--wait-s`` seconds (0.5x to 1.5x), or none at 0 (``paths.py`` uses it too)."""
     mean = float(getattr(user.environment.parsed_options, "wait_s", 0.5) or 0.0)
     return between(mean * 0.5, mean * 1.5)(user) if mean > 0 else 0.0
 
@@ -49,7 +50,7 @@ def _wait(user: FastHttpUser) -> float:
 class StoryUser(FastHttpUser):
     """The story's traffic: no key, so every request gets a fresh uuid and misses."""
 
-    wait_time = _wait
+    wait_time = wait_s
 
     @task
     def data(self) -> None:
@@ -59,7 +60,7 @@ class StoryUser(FastHttpUser):
 class RealisticUser(FastHttpUser):
     """Keys from a skewed distribution over a bounded key space: hot keys hit, the tail misses."""
 
-    wait_time = _wait
+    wait_time = wait_s
 
     def on_start(self) -> None:
         self.rng = random.Random()

@@ -1,4 +1,4 @@
-"""Locust as a child process: the repo's locustfile, headless (or its web UI), stats read from its CSV files."""
+"""Locust as a child process: the repo's locustfile or the user's, headless (or its web UI), stats from its CSVs."""
 
 from __future__ import annotations
 
@@ -18,15 +18,21 @@ WEB_PORT = 8089
 
 @dataclass(frozen=True, slots=True)
 class LoadOptions:
-    """The load every mode gets: Locust users, spawn rate, user class, mean wait between requests."""
+    """The load every mode gets: Locust users, spawn rate, user class, mean wait between requests.
+
+    ``user_class`` empty: every user class of the locustfile (a user's own); ``wait_s`` None: the
+    locustfile's users decide how long they wait (it takes no ``--wait-s``); ``extra_args``: the
+    locustfile's own arguments.
+    """
 
     duration_s: int
     users: int
     spawn_rate: float
     user_class: str
-    wait_s: float
+    wait_s: float | None
     web: bool = False
     locustfile: Path = LOCUSTFILE
+    extra_args: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,7 +66,7 @@ class Locust(Child):
             sys.executable, "-m", "locust", "-f", f"{load.locustfile},{FLUSH_EVERY_SECOND}",
             "-u", str(load.users), "-r", str(load.spawn_rate), "-t", f"{load.duration_s}s",
             "--host", host, "--csv", str(csv_prefix), "--only-summary", "--stop-timeout", "1",
-            "--wait-s", str(load.wait_s),
+            *(["--wait-s", str(load.wait_s)] if load.wait_s is not None else []), *load.extra_args,
         ]  # fmt: skip
         if load.web:
             port = WEB_PORT if _port_free(WEB_PORT) else free_port()
@@ -68,7 +74,8 @@ class Locust(Child):
             argv += ["--web-host", LOOPBACK, "--web-port", str(port), "--autostart", "--autoquit", "0"]
         else:
             argv.append("--headless")
-        argv.append(load.user_class)
+        if load.user_class:
+            argv.append(load.user_class)
         super().__init__("locust", argv, log_dir / f"{csv_prefix.name}.log")
 
     def live(self) -> LiveStats | None:

@@ -29,7 +29,7 @@ def memory_limit(text: str) -> int:
 
 
 def add_lab_options(parser: argparse.ArgumentParser) -> None:
-    load = parser.add_argument_group("load (Locust, the repo's locustfile)")
+    load = parser.add_argument_group("load (Locust)")
     load.add_argument("--duration", type=duration(3, 24 * 3600), default="50s", help="load time per mode (default 50s)")
     load.add_argument("--users", type=number(int, 1), default=10, help="Locust users (default 10)")
     load.add_argument("--spawn-rate", type=number(float, 0), default=10.0, help="users started per second")
@@ -38,7 +38,11 @@ def add_lab_options(parser: argparse.ArgumentParser) -> None:
         "--wait-s", type=number(float, 0), default=0.1, help="mean wait between a user's requests, 0 = flat out"
     )
     load.add_argument("--web", action="store_true", help="Locust's web UI on 127.0.0.1:8089 while it runs")
-    load.add_argument("--locustfile", type=Path, default=LOCUSTFILE, help=argparse.SUPPRESS)
+    load.add_argument(
+        "--locustfile",
+        type=Path,
+        help="--app/--cmd: your own locustfile; every user class in it runs, with its own wait_time (not --wait-s)",
+    )
     lab = parser.add_argument_group("memory limit and services")
     lab.add_argument("--mem-limit", type=memory_limit, default="192M", help="API memory limit (default 192M)")
     lab.add_argument(
@@ -71,6 +75,7 @@ class LabOptions:
     redis_maxmemory: str = "64mb"
     alloc_sites: bool = True
     api_args: tuple[str, ...] = ()
+    tolerance_mib_per_min: float | None = None  # the verdict's tolerance (leaklab check --max-growth-mib-per-min)
 
 
 def lab_options(args: argparse.Namespace) -> LabOptions:
@@ -81,7 +86,7 @@ def lab_options(args: argparse.Namespace) -> LabOptions:
         user_class=args.user_class,
         wait_s=args.wait_s,
         web=args.web,
-        locustfile=args.locustfile,
+        locustfile=args.locustfile or LOCUSTFILE,
     )
     return LabOptions(
         load=load,
@@ -90,6 +95,7 @@ def lab_options(args: argparse.Namespace) -> LabOptions:
         redis_maxmemory=args.redis_maxmemory,
         alloc_sites=not args.no_alloc_sites,
         api_args=tuple(args.api_arg),
+        tolerance_mib_per_min=getattr(args, "max_growth_mib_per_min", None),
     )
 
 
@@ -105,5 +111,6 @@ def settings_of(opts: LabOptions, modes: Sequence[str], argv: Sequence[str]) -> 
         "redis_maxmemory": opts.redis_maxmemory,
         "alloc_sites": opts.alloc_sites,
         "api_args": list(opts.api_args),
+        "tolerance_mib_per_min": opts.tolerance_mib_per_min,
         "command": " ".join(["leaklab", *argv]),
     }

@@ -27,6 +27,7 @@ class ModeResult:
     restarts: int = 0
     duration_s: float = 0.0
     interrupted: bool = False
+    started: bool = False  # the target's first process became healthy
     error: str | None = None
     web_url: str | None = None
 

@@ -1,39 +1,32 @@
-"""``leaklab run --mode M``: one mode under load and a memory limit, then a report directory.
+"""``leaklab run``: one target under load and a memory limit, then a report directory.
 
-``leaklab compare`` shares the options (``options``) and the launch below (``launch``, ``execute``).
+The target is the lab's API (``--mode M``, or ``--scenario S [--fixed]`` from the catalogue), or your own
+service (``--app MODULE:ATTR`` or ``--cmd '... {port}'``, ``app/options.py``). ``leaklab compare`` and
+``leaklab check`` share the options (``build_parser``) and the experiment (``experiment.py``).
 """
 
 from __future__ import annotations
 
 import argparse
-import contextlib
-import shutil
-import signal
 import sys
-import threading
-import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from types import FrameType
-from typing import Any
+
+from rich.console import Console
 
 from ..procs import MissingBinary, require
-from ..units import mib
+from .app.options import TargetError, add_target_options, misplaced, own_target
 from .catalogue import SCENARIOS, run_name
-from .limits import LimitError, choose
-from .live import LiveDisplay, verdict_table
-from .options import MODES, LabOptions, add_lab_options, lab_options, settings_of
-from .result import ModeResult
-from .runner import run_mode
-from .sampler import Sample
+from .experiment import Outcome, RunError, check_mechanism, default_out, experiment, one_line
+from .experiment import signals_held as signals_held  # the soak holds signals the same way
+from .limits import LimitError
+from .live import verdict_table
+from .options import MODES, USER_CLASSES, LabOptions, add_lab_options, lab_options, settings_of
+from .target import ApiTarget, Target
 
+__all__ = ["build_parser", "launch", "launch_targets", "main", "select_target", "signals_held"]
 
-def one_line(exc: BaseException) -> str:
-    return "; ".join(line.strip() for line in str(exc).splitlines() if line.strip())
-
-
-def default_out(name: str) -> Path:
-    return Path("reports") / f"{time.strftime('%Y%m%d-%H%M%S')}-{name}"
+Present = Callable[[Outcome], int]  # what a command prints of an experiment; returns its exit code
 
 
 def check_binaries(modes: Sequence[str]) -> None:
@@ -42,157 +35,58 @@ def check_binaries(modes: Sequence[str]) -> None:
         require("redis-server")
 
 
-def check_mechanism(opts: LabOptions) -> None:
-    """A mechanism asked for by name must work here (``LimitError`` otherwise); ``auto`` always does."""
-    if opts.mechanism != "auto":
-        limit, _ = choose(opts.mem_limit_bytes, "probe", opts.mechanism)
-        limit.close()
-
-
-def _sigterm(signum: int, frame: FrameType | None) -> None:
-    raise KeyboardInterrupt
-
-
-@contextlib.contextmanager
-def signals_held() -> Iterator[None]:
-    """Ignore SIGINT and SIGTERM inside the block (the main thread only), then restore the handlers."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    previous = {sig: signal.signal(sig, signal.SIG_IGN) for sig in (signal.SIGINT, signal.SIGTERM)}
-    try:
-        yield
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
-
-
-def announce(display: LiveDisplay, result: ModeResult, limit_bytes: int) -> None:
-    """How the memory limit is enforced, said once per mode before its first progress line: one short line
-    each for the limit, who enforces it and where its cgroup is, so that at 80 columns nothing wraps into a
-    fragment (the cgroup's path alone may be longer than the terminal)."""
-    display.note(f"[bold]{result.mode}[/]: memory limit {mib(limit_bytes, 0)}")
-    display.note(f"  enforced by {result.limit_description}")
-    if result.limit_where:  # a long path is left for the terminal to wrap, whole, rather than folded
-        display.console.print(f"  [dim]its cgroup: {result.limit_where}[/]", soft_wrap=True)
-    for note in result.limit_notes:
-        display.note(f"  [dim](not used: {note})[/]")
-    if result.web_url:
-        display.note(f"  Locust web UI: {result.web_url}")
-
-
-def run_modes(modes: Sequence[str], opts: LabOptions, out: Path, display: LiveDisplay) -> tuple[list[ModeResult], bool]:
-    """Run ``modes`` one after another under ``display`` (SIGTERM counts as Ctrl-C); the results and whether
-    the run was interrupted. Shared by run, compare and soak."""
-    previous = signal.signal(signal.SIGTERM, _sigterm)
-    results: list[ModeResult] = []
-    announced: set[str] = set()
-
-    def progress(result: ModeResult, sample: Sample, t: float) -> None:
-        if result.mode not in announced:
-            announced.add(result.mode)
-            announce(display, result, opts.mem_limit_bytes)
-        display.update(result, sample, t)
-
-    try:
-        with display:
-            for mode in modes:
-                result = run_mode(mode, opts, out, progress)
-                results.append(result)
-                display.finish(result)
-                if result.interrupted:
-                    return results, True
-    except KeyboardInterrupt:
-        return results, True
-    finally:
-        signal.signal(signal.SIGTERM, previous)
-    return results, False
-
-
-def write_run_report(
-    out: Path,
-    results: Sequence[ModeResult],
-    settings: dict[str, Any],
-    skipped: Sequence[dict[str, str]],
-    interrupted: bool,
-) -> tuple[dict[str, Any], Path]:
-    """The report directory for ``results``: its summary and the page; ``OSError`` when it cannot be written."""
-    with signals_held():  # a second or two: Ctrl-C now would only leave a report half-written
-        from .report import write_report  # matplotlib and the rest: imported only by a run that gets this far
-        from .report.data import build_summary
-
-        summary = build_summary(results, settings, skipped, interrupted)
-        page = write_report(out, summary, {r.mode: r.samples for r in results})
-    return summary, page
-
-
-def execute(
-    modes: Sequence[str],
-    opts: LabOptions,
-    out: Path,
-    settings: dict[str, Any],
-    skipped: Sequence[dict[str, str]] = (),
-) -> int:
-    """Run ``modes`` one after another, write the report, print the verdicts; 130 when interrupted."""
-    if (out / "summary.json").exists():  # an earlier report in the same place: its logs would mix with ours
-        shutil.rmtree(out / "logs", ignore_errors=True)
-    try:
-        (out / "logs").mkdir(parents=True, exist_ok=True)
-    except OSError as exc:  # read-only, full, or not a directory: say so before starting anything
-        print(f"leaklab: error: cannot write the report directory {out}: {exc.strerror or exc}", file=sys.stderr)
-        return 2
-    display = LiveDisplay(modes, opts.load.duration_s)
-    for item in skipped:
-        display.note(f"[yellow]{item['mode']} left out:[/] {item['reason']}")
-    results, interrupted = run_modes(modes, opts, out, display)
-    try:
-        summary, page = write_run_report(out, results, settings, skipped, interrupted)
-    except OSError as exc:
-        print(f"leaklab: error: could not write the report in {out}: {exc.strerror or exc}", file=sys.stderr)
-        return 1
-    console = display.console
-    if summary["modes"]:
-        console.print(verdict_table(summary["modes"]))
-    for mode, m in summary["modes"].items():
-        if m["verdict"] == "inconclusive":
-            console.print(f"{mode}: inconclusive: {m.get('verdict_reason')}", style="yellow", markup=False)
-        if m.get("triage"):
-            console.print(f"{mode}: {m['triage']}", markup=False)
-    for r in results:
-        if r.error:
-            console.print(f"[red]{r.mode}: {r.error}[/]")
-    console.print(f"report: [bold]{page}[/]" + ("  (interrupted: partial data)" if interrupted else ""))
-    if interrupted:
-        return 130
-    return 1 if any(r.error for r in results) else 0
-
-
-def main(argv: Sequence[str] | None = None, prog: str = "leaklab run") -> int:
-    parser = argparse.ArgumentParser(
-        prog=prog,
-        description=(
-            "Run one cache mode (or one leak of the catalogue) under load with a real memory limit "
-            "and write a report directory."
-        ),
-    )
-    parser.add_argument("--mode", choices=MODES, default="leaky", help="cache mode (default leaky)")
+def build_parser(prog: str, description: str) -> argparse.ArgumentParser:
+    """The options of ``leaklab run`` (and ``leaklab check``): which target, the load, the limit."""
+    parser = argparse.ArgumentParser(prog=prog, description=description)
+    parser.add_argument("--mode", choices=MODES, help="the lab's API in a cache mode (default leaky)")
     parser.add_argument(
         "--scenario",
         choices=SCENARIOS,
         help="a leak of the catalogue instead (docs/leaks.md); runs beside the lru cache",
     )
     parser.add_argument("--fixed", action="store_true", help="with --scenario: the scenario with its fix applied")
+    add_target_options(parser)
     add_lab_options(parser)
-    args = parser.parse_args(argv)
+    return parser
+
+
+def select_target(args: argparse.Namespace, parser: argparse.ArgumentParser, prog: str) -> Target | int:
+    """The target the options name (argparse's exit 2 for a clash), or 2 after a line saying why it cannot run."""
     if args.fixed and not args.scenario:
         parser.error("--fixed needs --scenario (for the cache modes, --mode lru or redis is the fix)")
-    name = run_name(args.scenario, args.fixed) if args.scenario else args.mode
+    if args.app or args.cmd:
+        if args.mode or args.scenario:
+            parser.error("--app/--cmd run your own service: leave out --mode and --scenario")
+        if args.api_arg or args.user_class != USER_CLASSES[0]:
+            parser.error("--api-arg and --user-class are for the lab's API: your service gets --path or --locustfile")
+        try:
+            return own_target(args)
+        except TargetError as exc:
+            print(f"{prog}: error: {exc}", file=sys.stderr)
+            return 2
+    if (wrong := misplaced(args)) is not None:
+        parser.error(f"{wrong} needs --app or --cmd")
+    mode = args.mode or "leaky"
+    name = run_name(args.scenario, args.fixed) if args.scenario else mode
     try:
         check_binaries([name])
     except MissingBinary as exc:
-        print(f"{prog}: error: mode {args.mode} needs {exc}", file=sys.stderr)
+        print(f"{prog}: error: mode {mode} needs {exc}", file=sys.stderr)
         return 2
-    return launch([name], args, argv, prog, out_name=name)
+    return ApiTarget(name, lab_options(args))
+
+
+def main(argv: Sequence[str] | None = None, prog: str = "leaklab run") -> int:
+    parser = build_parser(
+        prog,
+        "Run one cache mode (or one leak of the catalogue, or your own service) under load with a real memory "
+        "limit and write a report directory.",
+    )
+    args = parser.parse_args(argv)
+    target = select_target(args, parser, prog)
+    if isinstance(target, int):
+        return target
+    return launch_targets([target], args, argv, prog, out_name=target.slug)
 
 
 def launch(
@@ -204,7 +98,23 @@ def launch(
     out_name: str,
     skipped: Sequence[dict[str, str]] = (),
 ) -> int:
-    """Check the limit mechanism, then run ``modes`` and write the report (shared by run and compare)."""
+    """Run the lab's API in each of ``modes`` and write one report (``leaklab compare``)."""
+    opts = lab_options(args)
+    return launch_targets([ApiTarget(m, opts) for m in modes], args, argv, prog, out_name=out_name, skipped=skipped)
+
+
+def launch_targets(
+    targets: list[Target],
+    args: argparse.Namespace,
+    argv: Sequence[str] | None,
+    prog: str,
+    *,
+    out_name: str,
+    skipped: Sequence[dict[str, str]] = (),
+    present: Present | None = None,
+    console: Console | None = None,
+) -> int:
+    """Check the limit mechanism, then run ``targets``, write the report and ``present`` it (the verdicts)."""
     opts = lab_options(args)
     try:
         check_mechanism(opts)
@@ -212,5 +122,57 @@ def launch(
         print(f"{prog}: error: --limit-mechanism {opts.mechanism}: {one_line(exc)}", file=sys.stderr)
         return 2
     out = args.out or default_out(out_name)
-    settings = settings_of(opts, modes, sys.argv[1:] if argv is None else argv)
-    return execute(modes, opts, out, settings, skipped)
+    settings = settings_of(opts, [t.name for t in targets], sys.argv[1:] if argv is None else argv)
+    return execute(targets, opts, out, settings, prog, skipped, present or print_verdicts, console)
+
+
+def execute(
+    targets: Sequence[Target],
+    opts: LabOptions,
+    out: Path,
+    settings: dict[str, object],
+    prog: str,
+    skipped: Sequence[dict[str, str]],
+    present: Present,
+    console: Console | None = None,
+) -> int:
+    """Run the experiment and ``present`` it; 2 with one line when your own service never came up."""
+    try:
+        outcome = experiment(targets, opts, out, settings, skipped, console)
+    except RunError as exc:
+        print(f"{prog}: error: {exc}", file=sys.stderr)
+        return exc.code
+    if (failed := never_started(targets, outcome)) is not None:
+        print(f"{prog}: error: {failed}", file=sys.stderr)
+        return 2
+    return present(outcome)
+
+
+def print_verdicts(outcome: Outcome) -> int:
+    """The verdict table, notes, triage and errors; 130 when interrupted, 1 when a run failed."""
+    summary, results, console = outcome.summary, outcome.results, outcome.console
+    if summary["modes"]:
+        console.print(verdict_table(summary["modes"]))
+    for mode, m in summary["modes"].items():
+        if m["verdict"] == "inconclusive":
+            console.print(f"{mode}: inconclusive: {m.get('verdict_reason')}", style="yellow", markup=False)
+        if m.get("triage"):
+            console.print(f"{mode}: {m['triage']}", markup=False)
+    for r in results:
+        if r.error:
+            console.print(f"[red]{r.mode}: {r.error}[/]")
+    console.print(f"report: [bold]{outcome.page}[/]" + ("  (interrupted: partial data)" if outcome.interrupted else ""))
+    if outcome.interrupted:
+        return 130
+    return 1 if any(r.error for r in results) else 0
+
+
+def never_started(targets: Sequence[Target], outcome: Outcome) -> str | None:
+    """Why your own service never came up (one line), so the command exits 2; None otherwise.
+
+    The lab's own API failing to start is the lab's failure, reported like any other (exit 1).
+    """
+    for target, result in zip(targets, outcome.results, strict=False):
+        if target.own and not result.started and not result.interrupted and result.error:
+            return "; ".join(line.strip() for line in result.error.splitlines() if line.strip())
+    return None

@@ -1,8 +1,10 @@
-"""One mode's run: Redis (redis mode), the API under its memory limit, Locust, a sample a second.
+"""One run of the experiment on a target: its memory limit, the target's process, Locust, a sample a second.
 
-The API is restarted after it dies, like Compose's ``restart: unless-stopped``; every kill and restart
-is recorded. Whatever happens (the end of the load, Ctrl-C, a child that will not start), every child
-is stopped by its PID and the cgroup is removed before ``run_mode`` returns.
+The target is the lab's API (a cache mode or a scenario, with Redis in redis mode), the user's app or
+their command (``target.py``). Its process is restarted after it dies, like Compose's
+``restart: unless-stopped``; every kill and restart is recorded. Whatever happens (the end of the load,
+Ctrl-C, a child that will not start), every child is stopped by its PID and the cgroup is removed
+before ``run_target`` returns.
 """
 
 from __future__ import annotations
@@ -15,14 +17,14 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from ..procs import ApiServer, ChildDied, RedisServer
+from ..procs import ChildDied
 from . import limits
 from .alloc import AllocRecorder
-from .catalogue import api_launch
 from .load import Locust
 from .options import LabOptions
 from .result import ModeResult
 from .sampler import Sample, Sampler, backfill_load, load_seen
+from .target import ApiTarget, Server, Target
 
 MAX_FAILED_RESTARTS = 3
 
@@ -31,32 +33,37 @@ Progress = Callable[[ModeResult, Sample, float], None]
 
 
 def run_mode(mode: str, opts: LabOptions, out: Path, progress: Progress | None = None) -> ModeResult:
-    """Run ``mode`` under ``opts``; logs and Locust CSVs go to ``out/logs``. Never leaves a child behind."""
+    """Run the lab's API in ``mode`` (a cache mode or a catalogue run) under ``opts`` (``run_target``)."""
+    return run_target(ApiTarget(mode, opts), opts, out, progress)
+
+
+def run_target(target: Target, opts: LabOptions, out: Path, progress: Progress | None = None) -> ModeResult:
+    """Run ``target`` under ``opts``; logs and Locust CSVs go to ``out/logs``. Never leaves a child behind.
+
+    ``result.started`` says whether its first process ever became healthy (else ``result.error`` says why).
+    """
     logs = out / "logs"
     logs.mkdir(parents=True, exist_ok=True)
+    mode = target.name
     result = ModeResult(mode)
-    redis: RedisServer | None = None
-    api: ApiServer | None = None
+    api: Server | None = None
     locust: Locust | None = None
     limit: limits.MemoryLimit | None = None
     sampler: Sampler | None = None
     started = time.monotonic()
     try:
-        limit, result.limit_notes = limits.choose(opts.mem_limit_bytes, mode, opts.mechanism)
+        limit, result.limit_notes = limits.choose(opts.mem_limit_bytes, target.slug, opts.mechanism)
         result.limit_mechanism, result.limit_description = limit.name, limit.description
         result.limit_where = limit.where
-        api_mode, scenario_args = api_launch(mode)  # a catalogue scenario runs beside the LRU
-        extra = ["--debug", *scenario_args, *opts.api_args]
-        if api_mode == "redis":
-            redis = RedisServer(logs, maxmemory=opts.redis_maxmemory, policy="allkeys-lru", wait=False)
-            redis.wait_ready()
-            extra += ["--redis-url", redis.url]
-        api = ApiServer(logs, api_mode, extra_args=extra, argv_prefix=limit.argv_prefix(), wait=False)
+        target.prepare(logs)
+        api = target.spawn(logs, limit.argv_prefix())
         limit.attach(api.pid)
         api.wait_healthy()
-        sampler = Sampler(mode, limit, redis.port if redis else None)
-        recorder = AllocRecorder(opts.load.duration_s) if opts.alloc_sites else None
-        locust = Locust(logs, logs / f"locust-{mode}", api.url, opts.load)
+        result.started = True
+        sampler = Sampler(mode, limit, target.redis_port, rss=target.rss)
+        traced = opts.alloc_sites and api.debug_port is not None
+        recorder = AllocRecorder(opts.load.duration_s, at_end=target.own) if traced else None
+        locust = Locust(logs, logs / f"locust-{target.slug}", api.url, target.load(opts.load))
         result.web_url = locust.web_url
         started = time.monotonic()
         failed_restarts = 0
@@ -68,14 +75,14 @@ def run_mode(mode: str, opts: LabOptions, out: Path, progress: Progress | None =
             if t > opts.load.duration_s + 20:  # Locust should have stopped by itself long ago
                 break
             if not api.alive():
-                api = _restart(api, limit, result, t, logs, extra)
+                api = _restart(target, api, limit, result, t, logs)
                 try:
                     api.wait_healthy()
                 except ChildDied as exc:
                     failed_restarts += 1
                     result.events.append({"t_s": round(t, 2), "kind": "restart-failed", "detail": str(exc)})
                     if failed_restarts >= MAX_FAILED_RESTARTS:
-                        raise ChildDied(f"leaklab api ({mode}) kept dying right after start:\n{exc}") from None
+                        raise ChildDied(f"{api.name} kept dying right after start:\n{exc}") from None
                     api.stop()  # dead or hung: the next tick starts it again
                 else:
                     failed_restarts = 0
@@ -87,7 +94,7 @@ def run_mode(mode: str, opts: LabOptions, out: Path, progress: Progress | None =
             sample = sampler.take(
                 t,
                 api.pid if api.alive() else None,
-                api.port,
+                api.metrics_port,
                 locust,
                 oom_kills=_oom_kills(limit, result),
                 restarts=result.restarts,
@@ -111,10 +118,12 @@ def run_mode(mode: str, opts: LabOptions, out: Path, progress: Progress | None =
     finally:
         result.duration_s = time.monotonic() - started
         previous = _ignore_sigint()  # a second Ctrl-C must not interrupt the clean-up
-        for child in (locust, api, redis):
+        for child in (locust, api):
             if child is not None:
                 with contextlib.suppress(Exception):
                     child.stop()
+        with contextlib.suppress(Exception):
+            target.close()
         if locust is not None:
             result.load = locust.final()
             backfill_load(result.samples, locust.history())
@@ -141,9 +150,9 @@ def _oom_kills(limit: limits.MemoryLimit, result: ModeResult) -> int:
 
 
 def _restart(
-    api: ApiServer, limit: limits.MemoryLimit, result: ModeResult, t: float, logs: Path, extra: list[str]
-) -> ApiServer:
-    """The API died: record how, then start it again on the same port (``restart: unless-stopped``).
+    target: Target, api: Server, limit: limits.MemoryLimit, result: ModeResult, t: float, logs: Path
+) -> Server:
+    """The target's process died: record how, then start it again on the same port (``restart: unless-stopped``).
 
     The new process is returned before it is healthy, so whoever waits for it can also stop it.
     """
@@ -158,6 +167,6 @@ def _restart(
             "last_log": "" if killed else api.log_tail(5),
         }
     )
-    new = ApiServer(logs, api.mode, extra_args=extra, port=api.port, argv_prefix=limit.argv_prefix(), wait=False)
+    new = target.spawn(logs, limit.argv_prefix(), port=api.port)
     limit.attach(new.pid)
     return new

@@ -5,6 +5,7 @@ even while the API is busy, tracing allocations or being restarted; cache state 
 series the page exposes (Prometheus' ``scrape_samples_scraped``) come from ``/metrics``. A page grown
 by a label leak takes the API long to render, so it is read less often then (``SCRAPE_BUDGET``), like
 Prometheus' scrape interval, rather than keeping the API busy rendering it every second.
+A target without the lab's ``/metrics`` (the user's app, a ``--cmd``) is sampled from the OS alone.
 A sample that cannot reach something leaves those fields empty instead of failing the run.
 """
 
@@ -14,6 +15,7 @@ import bisect
 import contextlib
 import http.client
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, fields
 from typing import Any
 
@@ -88,8 +90,16 @@ class CounterTotals:
 class Sampler:
     """Takes samples of one mode's run; ``take()`` never raises for an unreachable API or Redis."""
 
-    def __init__(self, mode: str, limit: MemoryLimit, redis_port: int | None = None) -> None:
+    def __init__(
+        self,
+        mode: str,
+        limit: MemoryLimit,
+        redis_port: int | None = None,
+        rss: Callable[[int], int | None] = rss_bytes,
+    ) -> None:
+        """``rss(pid)`` reads the memory judged: the process's own, or (``--cmd``) its process tree's."""
         self.mode = mode
+        self.rss = rss
         self.limit = limit
         self.redis_port = redis_port
         self.totals = CounterTotals()
@@ -104,7 +114,7 @@ class Sampler:
         self,
         t_s: float,
         api_pid: int | None,
-        api_port: int,
+        api_port: int | None,
         locust: Locust | None,
         *,
         oom_kills: int,
@@ -114,9 +124,9 @@ class Sampler:
     ) -> Sample:
         s = Sample(self.mode, round(t_s, 3), time.time(), api_pid, limit_bytes=self.limit.limit_bytes)
         s.oom_kills, s.restarts, s.tracing = oom_kills, restarts, int(tracing)
-        s.rss_bytes = rss_bytes(api_pid) if api_pid else None
+        s.rss_bytes = self.rss(api_pid) if api_pid else None
         s.cgroup_bytes = self.limit.usage_bytes()
-        if api_pid and scrape_metrics and time.monotonic() >= self._next_scrape:
+        if api_pid and api_port is not None and scrape_metrics and time.monotonic() >= self._next_scrape:
             self._scrape(s, api_port)
         elif s.rss_bytes is not None:
             s.api_up = 1  # alive (not scraped while tracemalloc records: a snapshot per scrape is costly)

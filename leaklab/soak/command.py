@@ -1,6 +1,6 @@
 """``leaklab soak``: each fixed mode under sustained load for a bounded time, sampled once a second.
 
-It runs the lab's own loop (``lab.run.run_modes``: the API under its memory limit, Redis, Locust,
+It runs the lab's own loop (``lab.experiment.run_modes``: the API under its memory limit, Redis, Locust,
 the sampler), writes the lab's report directory, then judges every mode against the pass criteria
 (``criteria.py``) and, with ``--markdown``, rewrites the generated section of RELIABILITY.md.
 """
@@ -16,10 +16,10 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from ..args import choice_list, duration, number, redis_size
+from ..lab.experiment import run_modes, write_run_report
 from ..lab.live import LiveDisplay
 from ..lab.load import LoadOptions
 from ..lab.options import LabOptions, memory_limit, settings_of
-from ..lab.run import run_modes, write_run_report
 from ..procs import MissingBinary, require
 from . import criteria
 from .markdown import CHART, update_markdown

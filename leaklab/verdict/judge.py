@@ -35,7 +35,8 @@ def judge(series: Series, context: Context | None = None) -> Verdict:
     if ctx.oom_kills > 0:
         rules.append("oom")
         reasons.append(f"killed at its memory limit {ctx.oom_kills} time{'s' if ctx.oom_kills != 1 else ''}")
-    call = _call(trend, tolerance, RESOLUTION_MIB_PER_MIN)
+    # a tolerance given by the user is the only floor; the default also calls a slow leak seen over days
+    call = _call(trend, tolerance, RESOLUTION_MIB_PER_MIN, relative=ctx.tolerance_mib_per_min is None)
     if call == LEAKING:
         rules.append("memory")
     if trend is not None:
@@ -78,12 +79,12 @@ def judge(series: Series, context: Context | None = None) -> Verdict:
     )
 
 
-def _call(trend: Trend | None, tolerance: float, resolution: float) -> str | None:
+def _call(trend: Trend | None, tolerance: float, resolution: float, *, relative: bool = True) -> str | None:
     if trend is None:
         return None
     rate, low, high = trend.rate_mib_per_min, trend.low_mib_per_min, trend.high_mib_per_min
     growth = trend.line.growth
-    worth = rate >= tolerance or growth >= GROWTH_SHARE * abs(trend.line.end_level)
+    worth = rate >= tolerance or (relative and growth >= GROWTH_SHARE * abs(trend.line.end_level))
     seen = growth >= 3 * READING_NOISE_MIB  # more than a reading or two can move by itself
     if worth and seen and low > 0 and not trend.levelled and trend.new_high:
         return LEAKING

@@ -34,7 +34,8 @@ SERIES_MIN_POINTS = 4  # scrapes of the page: a large page is read less often th
 RULE = (
     "leaking if the process was killed at its memory limit, or if its memory is still rising at the end of the "
     f"window: the fitted rate is at least the tolerance ({TOLERANCE_MIB_PER_MIN:g} MiB/min by default) or adds "
-    f"{GROWTH_SHARE:.0%} of the process' memory over the window (a slow leak seen over days), its 95% "
+    f"{GROWTH_SHARE:.0%} of the process' memory over the window (a slow leak seen over days; not when you set the "
+    "tolerance yourself), its 95% "
     f"interval is above zero, it added at least {3 * READING_NOISE_MIB:g} MiB over the window, it has not "
     "levelled off (the latest third rising at under half the rate before it) and it reaches above what the "
     "process held earlier; bounded if the rate's 95% upper bound is under "

@@ -16,10 +16,10 @@ import pytest
 from rich.console import Console
 
 from leaklab.lab.catalogue import SCENARIOS, run_name
+from leaklab.lab.experiment import announce
 from leaklab.lab.limits import CgroupLimit, LimitError, MemoryLimit, SystemdScopeLimit, WatchdogLimit
 from leaklab.lab.live import LiveDisplay
 from leaklab.lab.result import ModeResult
-from leaklab.lab.run import announce
 from tests.conftest import require_binary
 
 

@@ -158,8 +158,10 @@ def draw_all(out: Path, samples: dict[str, list[Sample]], modes: dict[str, Any])
     """Draw every chart that has data; returns the file names written."""
     memory_chart(out / "memory.png", samples, modes)
     load_chart(out / "load.png", samples)
-    cache_chart(out / "cache.png", samples)
-    written = ["memory.png", "load.png", "cache.png"]
+    written = ["memory.png", "load.png"]
+    if any(s.cache_entries is not None for rows in samples.values() for s in rows):  # not a service of yours
+        cache_chart(out / "cache.png", samples)
+        written.append("cache.png")
     redis_rows = samples.get("redis", [])
     if any(s.redis_used_memory is not None for s in redis_rows):
         redis_chart(out / "redis.png", redis_rows)

@@ -13,10 +13,11 @@ from typing import IO, Any
 
 from ...files import atomic_write, atomic_write_text
 from ...machine import machine, versions
+from ...verdict.rules import thresholds
 from ..result import ModeResult
 from ..sampler import COLUMNS, Sample
 from ..triage import TRIAGE_RULE, classify
-from ..verdict import THRESHOLDS, analyse
+from ..verdict import analyse
 
 SUMMARY = "summary.json"
 PACKAGES = ("leaklab", "fastapi", "uvicorn", "locust", "redis", "matplotlib")  # versions recorded in the summary
@@ -53,9 +54,9 @@ def _convert(name: str, raw: str) -> Any:
     return int(float(raw)) if kind.startswith("int") else float(raw)
 
 
-def mode_summary(result: ModeResult) -> dict[str, Any]:
+def mode_summary(result: ModeResult, tolerance_mib_per_min: float | None = None) -> dict[str, Any]:
     load = result.load
-    summary = analyse(result.samples, result.oom_kills)
+    summary = analyse(result.samples, result.oom_kills, tolerance_mib_per_min)
     summary.update(
         {
             "restarts": result.restarts,
@@ -78,14 +79,15 @@ def build_summary(
 ) -> dict[str, Any]:
     from ... import __version__
 
+    tolerance = settings.get("tolerance_mib_per_min")
     return {
         "leaklab_version": __version__,
         "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         "interrupted": interrupted,
-        "modes": {r.mode: mode_summary(r) for r in results},
+        "modes": {r.mode: mode_summary(r, tolerance) for r in results},
         "skipped_modes": list(skipped),
         "settings": {**settings, "versions": versions(PACKAGES), "machine": machine()},
-        "thresholds": {**THRESHOLDS, "class_rule": TRIAGE_RULE},
+        "thresholds": {**thresholds(tolerance), "class_rule": TRIAGE_RULE},
     }
 
 
@@ -94,12 +96,14 @@ RETIRED = ("note", "fit_growth_mib", "metric_series_fit_r2", "metric_series_per_
 
 def reanalyse(summary: dict[str, Any], samples: dict[str, list[Sample]]) -> dict[str, Any]:
     """Recompute the sample-derived figures (``leaklab report``), keeping what only the run knew."""
-    for mode, data in summary.get("modes", {}).items():
+    for data in summary.get("modes", {}).values():
         for key in [k for k in data if k.endswith(("_mb", "_mb_per_min")) or k in RETIRED]:
             del data[key]  # a report written before the figures were named in MiB, or before the one judge
-        data.update(analyse(samples.get(mode, []), int(data.get("oom_kills") or 0)))
+    tolerance = (summary.get("settings") or {}).get("tolerance_mib_per_min")
+    for mode, data in summary.get("modes", {}).items():
+        data.update(analyse(samples.get(mode, []), int(data.get("oom_kills") or 0), tolerance))
         data.update(classify(data))
-    summary["thresholds"] = {**THRESHOLDS, "class_rule": TRIAGE_RULE}
+    summary["thresholds"] = {**thresholds(tolerance), "class_rule": TRIAGE_RULE}
     return summary
 
 

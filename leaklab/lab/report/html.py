@@ -10,6 +10,7 @@ from typing import Any
 
 from ...units import mib, size
 from .charts import CHARTS
+from .service import service_alloc_intro, service_explanation
 
 TOP_SITES = 5
 
@@ -168,7 +169,8 @@ def alloc_section(modes: dict[str, Any]) -> str:
             cls = " class=top" if rank == 1 and mode == "leaky" else ""
             rows.append(
                 f"<tr{cls}><td>{rank}</td><td class=l><code>{e(site['site'])}</code></td>"
-                f"<td class=l><code>{e(site.get('line', ''))}</code></td><td>{size(site.get('growth_bytes'))}</td>"
+                f"<td class=l><code>{e(site.get('line', ''))}</code>{_caller(site)}</td>"
+                f"<td>{size(site.get('growth_bytes'))}</td>"
                 f"<td>{_num(site.get('share'), '{:.1%}')}</td><td>{_num(site.get('count'), '{:,}')}</td></tr>"
             )
         parts.append(
@@ -180,6 +182,12 @@ def alloc_section(modes: dict[str, Any]) -> str:
             f"<th class=l>source line</th><th>growth</th><th>share</th><th>blocks</th></tr>{''.join(rows)}</table>"
         )
     return "".join(parts)
+
+
+def _caller(site: dict[str, Any]) -> str:
+    """For a site inside a library: the line of the project's code that called it."""
+    caller = site.get("caller")
+    return f"<br><small>called from <code>{e(caller)}</code></small>" if caller else ""
 
 
 def events_section(modes: dict[str, Any]) -> str:
@@ -213,6 +221,13 @@ def settings_section(summary: dict[str, Any]) -> str:
     return f"<table>{rows}</table>"
 
 
+LAB_ALLOC = """<p>While the load ran, the lab turned on Python's <code>tracemalloc</code> in the API for a short window
+(<code>POST /debug/memory/start</code>), then asked which source lines allocated the memory that is still alive
+(<code>GET /debug/memory</code>). Tracing makes the API slower, so it is not left on for the whole run.
+In leaky mode the top line is the cache write in <code>leaky.py</code>, holding nearly all of the growth; in the
+bounded modes no line keeps growing, so what is left at the top are small allocations of the framework.</p>"""
+
+
 def render(out: Path, summary: dict[str, Any], charts: Sequence[str]) -> str:
     modes = summary["modes"]
     figures = []
@@ -242,15 +257,11 @@ modes: {e(", ".join(modes))}</p>
 <h2>What leaks: Python objects or native memory</h2>
 {triage_table(modes)}
 <h2>What you are looking at</h2>
-{explanation(summary)}
+{service_explanation(summary) or explanation(summary)}
 <h2>Charts</h2>
 {"".join(figures)}
 <h2>Where the memory goes: top allocation sites</h2>
-<p>While the load ran, the lab turned on Python's <code>tracemalloc</code> in the API for a short window
-(<code>POST /debug/memory/start</code>), then asked which source lines allocated the memory that is still alive
-(<code>GET /debug/memory</code>). Tracing makes the API slower, so it is not left on for the whole run.
-In leaky mode the top line is the cache write in <code>leaky.py</code>, holding nearly all of the growth; in the
-bounded modes no line keeps growing, so what is left at the top are small allocations of the framework.</p>
+{service_alloc_intro(summary) or LAB_ALLOC}
 <div id=alloc>{alloc_section(modes)}</div>
 <h2>OOM kills, restarts and errors</h2>
 {events_section(modes)}

@@ -23,12 +23,18 @@ _FOREIGN_PREFIXES = ("site-packages/", "stdlib/", "python/", "/", "<")
 
 
 class SiteNamer:
-    """Project-relative names for our code, ``site-packages/`` and ``stdlib/`` for the rest."""
+    """Project-relative names for our code, ``site-packages/`` and ``stdlib/`` for the rest.
 
-    def __init__(self, ignored_files: frozenset[str]) -> None:
+    Standard library only: ``leaklab run --app`` loads this module into the user's own Python as well,
+    where the project is their ``--app-dir``.
+    """
+
+    def __init__(self, ignored_files: frozenset[str], project: Path | None = None) -> None:
+        """``project``: the root whose files are "ours" (default: this repository, found by its pyproject.toml)."""
         self.ignored = ignored_files
-        package_dir = Path(__file__).resolve().parent
-        project = next((p for p in package_dir.parents if (p / "pyproject.toml").exists()), package_dir.parent)
+        if project is None:
+            package_dir = Path(__file__).resolve().parent
+            project = next((p for p in package_dir.parents if (p / "pyproject.toml").exists()), package_dir.parent)
         self.roots = []  # most specific first: a virtualenv often lives inside the project
         for key, prefix in (("purelib", "site-packages/"), ("platlib", "site-packages/"), ("stdlib", "stdlib/")):
             self.roots.append((Path(sysconfig.get_paths()[key]), prefix))
