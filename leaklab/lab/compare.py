@@ -10,7 +10,7 @@ from ..args import choice_list
 from ..procs import MissingBinary
 from .catalogue import SCENARIOS, catalogue_runs
 from .options import MODES, add_lab_options
-from .run import check_binaries, launch
+from .run import api_targets, check_binaries, launch_targets
 
 parse_modes = choice_list(MODES, "mode")
 _parse_scenarios = choice_list(SCENARIOS, "scenario")
@@ -45,7 +45,7 @@ def main(argv: Sequence[str] | None = None, prog: str = "leaklab compare") -> in
     if args.scenarios:
         if args.modes:
             parser.error("--modes and --scenarios are alternatives: give one")
-        return launch(catalogue_runs(args.scenarios), args, argv, prog, out_name="catalogue")
+        return launch_targets(api_targets(catalogue_runs(args.scenarios), args), args, argv, prog, out_name="catalogue")
     modes: list[str] = args.modes or list(MODES)
     skipped: list[dict[str, str]] = []
     try:
@@ -56,4 +56,4 @@ def main(argv: Sequence[str] | None = None, prog: str = "leaklab compare") -> in
             return 2
         modes.remove("redis")
         skipped.append({"mode": "redis", "reason": str(exc)})
-    return launch(modes, args, argv, prog, out_name="compare", skipped=skipped)
+    return launch_targets(api_targets(modes, args), args, argv, prog, out_name="compare", skipped=skipped)

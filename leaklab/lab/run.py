@@ -24,7 +24,7 @@ from .live import verdict_table
 from .options import MODES, USER_CLASSES, LabOptions, add_lab_options, lab_options, settings_of
 from .target import ApiTarget, Target
 
-__all__ = ["build_parser", "launch", "launch_targets", "main", "select_target", "signals_held"]
+__all__ = ["api_targets", "build_parser", "launch_targets", "main", "select_target", "signals_held"]
 
 Present = Callable[[Outcome], int]  # what a command prints of an experiment; returns its exit code
 
@@ -89,18 +89,10 @@ def main(argv: Sequence[str] | None = None, prog: str = "leaklab run") -> int:
     return launch_targets([target], args, argv, prog, out_name=target.slug)
 
 
-def launch(
-    modes: list[str],
-    args: argparse.Namespace,
-    argv: Sequence[str] | None,
-    prog: str,
-    *,
-    out_name: str,
-    skipped: Sequence[dict[str, str]] = (),
-) -> int:
-    """Run the lab's API in each of ``modes`` and write one report (``leaklab compare``)."""
+def api_targets(modes: Sequence[str], args: argparse.Namespace) -> list[Target]:
+    """The lab's API in each of ``modes`` (``leaklab compare``)."""
     opts = lab_options(args)
-    return launch_targets([ApiTarget(m, opts) for m in modes], args, argv, prog, out_name=out_name, skipped=skipped)
+    return [ApiTarget(m, opts) for m in modes]
 
 
 def launch_targets(
