@@ -28,9 +28,9 @@ def _line_of(path: Path, text: str) -> int:
     return next(n for n, line in enumerate(path.read_text().splitlines(), start=1) if text in line)
 
 
-def steady_load(port: int) -> BackgroundLoad:
-    """GET /data (a fresh key each) back to back on one keep-alive connection until the block ends."""
-    return BackgroundLoad(port, threads=1, path="/data", pause_s=0.01, max_requests=MAX_REQUESTS)
+def steady_load(port: int, path: str = "/data") -> BackgroundLoad:
+    """GET ``path`` (``/data``: a fresh key each) back to back on one keep-alive connection until the block ends."""
+    return BackgroundLoad(port, threads=1, path=path, pause_s=0.01, max_requests=MAX_REQUESTS)
 
 
 def attach(*args: str | Path, timeout_s: float = 180, path: str | None = None) -> subprocess.CompletedProcess[str]:
