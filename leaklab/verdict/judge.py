@@ -90,6 +90,9 @@ def _call(trend: Trend | None, tolerance: float, resolution: float, *, relative:
         return LEAKING
     if high < max(tolerance, resolution) or abs(trend.line.growth) <= 2 * READING_NOISE_MIB:
         return BOUNDED  # surely slow, or flat to within what a reading can tell over the whole window
+    now = trend.settled  # levelled off: where memory is now may be flat, however the climb before it bent
+    if now is not None and (now.high * 60 < max(tolerance, resolution) or abs(now.growth) <= 2 * READING_NOISE_MIB):
+        return BOUNDED
     if trend.gives_back and not (rate >= tolerance and low > 0):
         return BOUNDED
     return INCONCLUSIVE
@@ -104,7 +107,11 @@ def _describe(trend: Trend, call: str | None, tolerance: float) -> str:
         return f"memory still rising {rate} {window}{how}"
     if call == BOUNDED:
         if trend.levelled:
-            return f"memory rose, then levelled off: {rate} {window}{how}"
+            now = trend.settled
+            latest = (
+                f"; {now.slope * 60:+,.2f} MiB/min over the latest {now.from_s:,.0f}-{now.to_s:,.0f} s" if now else ""
+            )
+            return f"memory rose, then levelled off: {rate} {window}{how}{latest}"
         if trend.gives_back and trend.high_mib_per_min >= tolerance:
             return f"memory rises and falls back (it gave back over half its range): {rate} {window}{how}"
         return f"memory flat within the noise: {rate} {window}{how}"

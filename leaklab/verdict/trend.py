@@ -33,6 +33,7 @@ class Trend:
     levelled: bool = False
     new_high: bool = True
     gives_back: bool = False  # the process gave back much of what it had gained: a leak never does
+    settled: Line | None = None  # after levelling off: the latest third alone, where memory is now
 
     @property
     def rate_mib_per_min(self) -> float:
@@ -115,8 +116,12 @@ def _shape(t: Array, y: Array, restarts: int, floor: float) -> Trend | None:
         plain = _levelling(t, y, whole, after, floor)
         return Trend(plain.line, plain.how, plain.levelled, new_high=False)
     earlier = line(t[:start], y[:start], floor)  # all the process did before its latest stretch
-    levelled = trend.levelled or (earlier is not None and slowed(earlier, fitted))
-    return Trend(trend.line, trend.how, levelled)
+    if trend.levelled or earlier is None or not slowed(earlier, fitted):
+        return trend
+    # it rose, then its latest stretch slowed down; where it is now (the stretch's latest third) can settle it
+    cut = int(np.searchsorted(t, t[start] + (t[-1] - t[start]) * 2 / 3))
+    late = line(t[cut:], y[cut:], floor) if len(t) - cut >= 4 else None
+    return Trend(trend.line, trend.how, levelled=True, settled=late)
 
 
 def _levelling(t: Array, y: Array, fitted: Line, how: str, floor: float) -> Trend:

@@ -8,6 +8,7 @@ checked from recorded summaries.
 from __future__ import annotations
 
 import json
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -27,6 +28,11 @@ from leaklab.units import MIB
 from .conftest import EXAMPLES, line_of
 
 DURATION = "25s"  # long enough for a steady line after the warm-up; the examples leak tens of MiB a minute
+PLATEAU_DURATION = "40s"  # the bounded example holds from ~8 s on, after a slow creep: judged on a longer line
+LEAKING = {
+    "fastapi_gc_cycles": ("/orders/{uuid}", 'self.text = f"{label}: "'),
+    "flask_order_loggers": ("/orders/{uuid}", 'log.info("order %s: priced'),
+}
 
 
 def check(*args: str | Path) -> subprocess.CompletedProcess[str]:
@@ -36,25 +42,53 @@ def check(*args: str | Path) -> subprocess.CompletedProcess[str]:
     )  # fmt: skip
 
 
+@pytest.fixture(scope="module")
+def examples(tmp_path_factory: pytest.TempPathFactory, bare_python: Path) -> dict[str, tuple[Path, Any]]:
+    """``leaklab check`` on every example, side by side (each is one process under its own memory limit):
+    ``example -> (report directory, CompletedProcess)``. The bounded one runs in a bare virtualenv."""
+    root = tmp_path_factory.mktemp("examples")
+    argv = [sys.executable, "-m", "leaklab", "check", "--app", "app:app"]
+    runs: dict[str, list[str]] = {
+        name: [*argv, "--duration", DURATION, "--app-dir", str(EXAMPLES / name), "--path", path]
+        for name, (path, _) in LEAKING.items()
+    }
+    runs["wsgi_expiring_sessions"] = [*argv, "--duration", PLATEAU_DURATION, "--python", str(bare_python)]
+    runs["wsgi_expiring_sessions"] += [
+        "--app-dir",
+        str(EXAMPLES / "wsgi_expiring_sessions"),
+        "--path",
+        "/sessions/{uuid}",
+    ]
+    started = {
+        name: subprocess.Popen(
+            [*args, "--out", str(root / name)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
+        for name, args in runs.items()
+    }
+    done: dict[str, tuple[Path, Any]] = {}
+    try:
+        for name, proc in started.items():
+            stdout, stderr = proc.communicate(timeout=240)
+            done[name] = (root / name, subprocess.CompletedProcess(proc.args, proc.returncode, stdout, stderr))
+    finally:
+        for proc in started.values():
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGINT)  # leaklab stops its own children
+                proc.wait(60)
+    return done
+
+
 def _summary(out: Path) -> dict[str, Any]:
     summary: dict[str, Any] = json.loads((out / "summary.json").read_text())
     return summary
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize(
-    ("example", "path", "leaking_line"),
-    [
-        ("fastapi_gc_cycles", "/orders/{uuid}", 'self.text = f"{label}: "'),
-        ("flask_order_loggers", "/orders/{uuid}", 'log.info("order %s: priced'),
-    ],
-)
-def test_check_fails_a_leaking_example_and_names_its_line(
-    tmp_path: Path, example: str, path: str, leaking_line: str
-) -> None:
+@pytest.mark.parametrize("example", list(LEAKING))
+def test_check_fails_a_leaking_example_and_names_its_line(examples: dict[str, tuple[Path, Any]], example: str) -> None:
     app_dir = EXAMPLES / example
-    out = tmp_path / "report"
-    done = check("--app", "app:app", "--app-dir", app_dir, "--path", path, "--out", out)
+    out, done = examples[example]
+    leaking_line = LEAKING[example][1]
     assert done.returncode == 1, (done.stdout, done.stderr)
     assert done.stderr == ""  # the gate's output is its one line
     line = done.stdout.strip()
@@ -68,11 +102,11 @@ def test_check_fails_a_leaking_example_and_names_its_line(
 
 
 @pytest.mark.slow
-def test_check_passes_the_bounded_example_run_in_a_bare_virtualenv(tmp_path: Path, bare_python: Path) -> None:
-    out = tmp_path / "report"
+def test_check_passes_the_bounded_example_run_in_a_bare_virtualenv(
+    examples: dict[str, tuple[Path, Any]], bare_python: Path
+) -> None:
     app_dir = EXAMPLES / "wsgi_expiring_sessions"
-    done = check("--app", "app:app", "--app-dir", app_dir, "--python", bare_python, "--path", "/sessions/{uuid}",
-                 "--out", out)  # fmt: skip
+    out, done = examples["wsgi_expiring_sessions"]
     assert done.returncode == 0, (done.stdout, done.stderr)
     assert done.stdout.startswith("app:app: bounded at "), done.stdout
     summary = _summary(out)

@@ -29,7 +29,7 @@ def test_a_short_soak_of_the_fixed_modes_passes_and_writes_reliability_md(tmp_pa
     page = tmp_path / "RELIABILITY.md"
     page.write_text("# Reliability\n\nHand-written text stays.\n")
     done = subprocess.run(
-        [sys.executable, "-m", "leaklab", "soak", "--duration", "30s", "--out", str(tmp_path / "out"),
+        [sys.executable, "-m", "leaklab", "soak", "--duration", "20s", "--out", str(tmp_path / "out"),
          "--markdown", str(page)],
         capture_output=True, text=True, timeout=300, check=False,
     )  # fmt: skip
