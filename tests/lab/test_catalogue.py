@@ -10,12 +10,12 @@ its ``/metrics`` series count climbs with the traffic (a label leak), while its 
 from __future__ import annotations
 
 import json
-import signal
-import subprocess
 import sys
 from typing import Any
 
 import pytest
+
+from ..side_by_side import side_by_side
 
 SCENARIOS = ("memoize", "listeners", "request-log", "tasks", "exceptions", "native", "metric-labels")
 
@@ -28,30 +28,17 @@ def catalogue(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     halves = {root / "first": SCENARIOS[:4], root / "second": SCENARIOS[4:]}
     argv = [sys.executable, "-m", "leaklab.cli", "compare", "--duration", "20s", "--wait-s", "0.02"]
     argv += ["--mem-limit", "320M"]
-    started = {
-        out: subprocess.Popen(
-            [*argv, "--scenarios", ",".join(scenarios), "--out", str(out)],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        for out, scenarios in halves.items()
-    }
+    done = side_by_side({str(out): [*argv, "--scenarios", ",".join(part), "--out", str(out)]
+                         for out, part in halves.items()}, timeout_s=900)  # fmt: skip
     merged: dict[str, Any] = {"modes": {}, "_html": "", "_stderr": ""}
-    try:
-        for out, proc in started.items():
-            _, stderr = proc.communicate(timeout=900)
-            assert proc.returncode == 0, stderr[-3000:]
-            summary = json.loads((out / "summary.json").read_text())
-            merged["modes"] |= summary["modes"]
-            merged["thresholds"] = summary["thresholds"]
-            merged["_html"] += (out / "report.html").read_text()
-            merged["_stderr"] += stderr
-    finally:
-        for proc in started.values():
-            if proc.poll() is None:
-                proc.send_signal(signal.SIGINT)  # leaklab stops its own children
-                proc.wait(60)
+    for out in halves:
+        result = done[str(out)]
+        assert result.returncode == 0, result.stderr[-3000:]
+        summary = json.loads((out / "summary.json").read_text())
+        merged["modes"] |= summary["modes"]
+        merged["thresholds"] = summary["thresholds"]
+        merged["_html"] += (out / "report.html").read_text()
+        merged["_stderr"] += result.stderr
     return merged
 
 

@@ -8,7 +8,6 @@ checked from recorded summaries.
 from __future__ import annotations
 
 import json
-import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -25,6 +24,7 @@ from leaklab.lab.sampler import Sample
 from leaklab.lab.verdict import analyse
 from leaklab.units import MIB
 
+from ..side_by_side import side_by_side
 from .conftest import EXAMPLES, line_of
 
 DURATION = "25s"  # long enough for a steady line after the warm-up; the examples leak tens of MiB a minute
@@ -59,23 +59,8 @@ def examples(tmp_path_factory: pytest.TempPathFactory, bare_python: Path) -> dic
         "--path",
         "/sessions/{uuid}",
     ]
-    started = {
-        name: subprocess.Popen(
-            [*args, "--out", str(root / name)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
-        )
-        for name, args in runs.items()
-    }
-    done: dict[str, tuple[Path, Any]] = {}
-    try:
-        for name, proc in started.items():
-            stdout, stderr = proc.communicate(timeout=240)
-            done[name] = (root / name, subprocess.CompletedProcess(proc.args, proc.returncode, stdout, stderr))
-    finally:
-        for proc in started.values():
-            if proc.poll() is None:
-                proc.send_signal(signal.SIGINT)  # leaklab stops its own children
-                proc.wait(60)
-    return done
+    done = side_by_side({name: [*args, "--out", str(root / name)] for name, args in runs.items()}, timeout_s=240)
+    return {name: (root / name, result) for name, result in done.items()}
 
 
 def _summary(out: Path) -> dict[str, Any]:

@@ -1,0 +1,29 @@
+"""Several ``leaklab`` commands run side by side, each a process of its own (its own API, limit and Locust)."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+from collections.abc import Mapping, Sequence
+
+
+def side_by_side(
+    commands: Mapping[str, Sequence[str]], timeout_s: float
+) -> dict[str, subprocess.CompletedProcess[str]]:
+    """Start every command at once and wait for each; whatever is left on the way out gets Ctrl-C (leaklab
+    stops its own children on it)."""
+    started = {
+        name: subprocess.Popen(list(argv), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        for name, argv in commands.items()
+    }
+    done: dict[str, subprocess.CompletedProcess[str]] = {}
+    try:
+        for name, proc in started.items():
+            stdout, stderr = proc.communicate(timeout=timeout_s)
+            done[name] = subprocess.CompletedProcess(proc.args, proc.returncode, stdout, stderr)
+    finally:
+        for proc in started.values():
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGINT)
+                proc.wait(60)
+    return done
