@@ -46,6 +46,7 @@ class Line:
     sse: float
     plain_half: float  # the interval's half-width were the readings independent (for comparing two lines)
     parts: int = 1
+    moved_per_s: float = 0.0  # the most any part's readings spread, over its span: no rate can have been higher
 
     @property
     def growth(self) -> float:
@@ -100,6 +101,7 @@ def pooled(parts: Sequence[tuple[Array, Array]], floor: float = 0.0) -> Line | N
         sse=sse,
         plain_half=t95(n - 1 - len(parts)) * se,
         parts=len(parts),
+        moved_per_s=max(float(np.ptp(y)) / float(t[-1] - t[0]) for t, y in parts if t[-1] > t[0]),
     )
 
 

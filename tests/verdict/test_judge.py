@@ -197,3 +197,12 @@ def test_a_short_lab_run_with_flat_readings_is_bounded_and_a_page_or_two_is_no_l
     t = np.arange(0, 31, 1.0)  # 30 s, as the recorded redis run: 0.2 MiB more, once (the allocator)
     pages = 67.0 + np.where(t >= 20, 0.2, 0.0)
     assert verdict(t, pages, one_process(len(t)), excluded_s=[(5.0, 8.0)]).verdict != LEAKING
+
+
+def test_a_small_creep_that_stops_is_bounded_however_wide_its_interval() -> None:
+    """A plateau example's memory after its fill: 0.3 MiB of staircase creep, then 14 s at the same page.
+    Its readings move together, so the slope's interval is wide; but they never spread more than 2 MiB/min."""
+    t = np.arange(10, 34, 1.0)
+    creep = [31.99, 32.01, 32.02, 32.06, 32.12, 32.15, 32.17, 32.25, 32.27, 32.31] + [32.3] * 2 + [32.32] * 12
+    v = verdict(t, np.array(creep), one_process(len(t)))
+    assert v.verdict == BOUNDED, v.reason
