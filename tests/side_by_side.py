@@ -7,15 +7,19 @@ import subprocess
 from collections.abc import Mapping, Sequence
 
 
-def side_by_side(
-    commands: Mapping[str, Sequence[str]], timeout_s: float
-) -> dict[str, subprocess.CompletedProcess[str]]:
-    """Start every command at once and wait for each; whatever is left on the way out gets Ctrl-C (leaklab
-    stops its own children on it)."""
-    started = {
+def start(commands: Mapping[str, Sequence[str]]) -> dict[str, subprocess.Popen[str]]:
+    """Start every command at once; ``finish`` waits for them."""
+    return {
         name: subprocess.Popen(list(argv), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         for name, argv in commands.items()
     }
+
+
+def finish(
+    started: Mapping[str, subprocess.Popen[str]], timeout_s: float
+) -> dict[str, subprocess.CompletedProcess[str]]:
+    """Wait for each started command; whatever is left on the way out gets Ctrl-C (leaklab stops its own
+    children on it)."""
     done: dict[str, subprocess.CompletedProcess[str]] = {}
     try:
         for name, proc in started.items():
@@ -27,3 +31,10 @@ def side_by_side(
                 proc.send_signal(signal.SIGINT)
                 proc.wait(60)
     return done
+
+
+def side_by_side(
+    commands: Mapping[str, Sequence[str]], timeout_s: float
+) -> dict[str, subprocess.CompletedProcess[str]]:
+    """Start every command at once and wait for each."""
+    return finish(start(commands), timeout_s)

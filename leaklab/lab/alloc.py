@@ -12,6 +12,7 @@ import json
 from typing import Any
 
 from ..procs import LOOPBACK, http_get
+from ..verdict.rules import SETTLE_S
 from .target import Server
 
 
@@ -32,10 +33,13 @@ class AllocRecorder:
 
     END_MARGIN_S = 1.0  # the window ends this long before the load does (the clock starts with Locust)
     END_WINDOW_S = 5.0
+    READINGS_BEFORE_S = 2.5  # judged readings (one a second) between the verdict's settle and the window
 
     def __init__(self, duration_s: float, at_end: bool = False) -> None:
-        # after warm-up, so bounded caches are full and their filling is not mistaken for growth
-        self.warmup_s = min(5.0, duration_s * 0.2)
+        # after warm-up, so bounded caches are full and their filling is not mistaken for growth; and never
+        # before the verdict's own settle and a few readings after it: the readings before the window are a
+        # line of their own (the window cuts the judged readings in two), and a short run needs them
+        self.warmup_s = max(min(5.0, duration_s * 0.2), SETTLE_S + self.READINGS_BEFORE_S)
         self.window_s = min(10.0, max(2.0, duration_s * 0.2))
         if at_end:  # tracing memory grows with every small object traced: a few seconds show the lines
             self.window_s = min(self.window_s, self.END_WINDOW_S)

@@ -90,7 +90,7 @@ def _call(trend: Trend | None, tolerance: float, resolution: float, *, relative:
         return LEAKING
     if high < max(tolerance, resolution) or abs(trend.line.growth) <= 2 * READING_NOISE_MIB:
         return BOUNDED  # surely slow, or flat to within what a reading can tell over the whole window
-    if trend.line.moved_per_s * 60 < max(tolerance, resolution):
+    if trend.moved_per_s * 60 < max(tolerance, resolution):
         return BOUNDED  # the readings never spread more than that rate allows, whatever their interval says
     now = trend.settled  # levelled off: where memory is now may be flat, however the climb before it bent
     if now is not None and (now.high * 60 < max(tolerance, resolution) or abs(now.growth) <= 2 * READING_NOISE_MIB):

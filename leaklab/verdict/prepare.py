@@ -18,7 +18,7 @@ import numpy as np
 
 from .fit import Array
 from .model import Context, Series
-from .rules import AFTER_EXCLUDED_S, FULL, RESTART_DROP_SHARE, RESTART_RISE_SHARE, SETTLE_S
+from .rules import AFTER_EXCLUDED_S, CLOCK_SLACK_S, FULL, RESTART_DROP_SHARE, RESTART_RISE_SHARE, SETTLE_S
 
 MIB = 1024.0 * 1024.0
 
@@ -133,7 +133,7 @@ def prepare(series: Series, ctx: Context, scale: float = MIB, *, settle_s: float
             filled = full_at is not None
             if full_at is not None:
                 warm = max(warm, full_at)
-        keep &= pt >= warm
+        keep &= pt >= warm - CLOCK_SLACK_S  # a reading 2.999 s after the load's first is 3 s after it
         # an excluded window leaves memory of its own behind (a tracemalloc snapshot): a new line after it
         phase = np.zeros(len(pt), dtype=int)
         for _, b in ctx.excluded_s:

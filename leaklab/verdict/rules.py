@@ -19,6 +19,7 @@ MIN_POINTS = 8
 RESTART_DROP_SHARE = 0.25  # a fall of at least a quarter of the level ...
 RESTART_RISE_SHARE = 0.5  # ... giving back at least half of what the process had gained: a restart
 SETTLE_S = 3.0  # after a process starts, and after the load starts, before its memory is judged
+CLOCK_SLACK_S = 0.1  # readings a second apart drift by milliseconds: a settle counts whole readings
 AFTER_EXCLUDED_S = 1.5  # after an excluded window (tracing allocations): its snapshot's memory settles
 FULL = 0.98  # bounded structures this full have finished filling
 
@@ -40,7 +41,8 @@ RULE = (
     "levelled off (the latest third rising at under half the rate before it) and it reaches above what the "
     "process held earlier; bounded if the rate's 95% upper bound is under "
     f"{RESOLUTION_MIB_PER_MIN:g} MiB/min (or under the tolerance, if higher) or the readings never spread more "
-    "than that rate allows over the window, if memory moved less than "
+    "than that rate allows over the window (or over the whole stretch whose latest third levelled off), if memory "
+    "moved less than "
     f"{2 * READING_NOISE_MIB:g} MiB over the window (readings are trusted to {READING_NOISE_MIB:g} MiB), or if it "
     "rises and falls back (giving back over half its range); inconclusive otherwise, or with fewer "
     f"than {MIN_POINTS} readings over {MIN_SPAN_S:g} s. The trend is fitted after each process' warm-up (the "

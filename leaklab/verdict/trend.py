@@ -18,7 +18,7 @@ import numpy as np
 
 from .fit import Array, Line, best_break, line, pooled
 from .prepare import Prepared
-from .rules import LEVELLED_RATIO, MIN_POINTS, MIN_SPAN_S
+from .rules import CLOCK_SLACK_S, LEVELLED_RATIO, MIN_POINTS, MIN_SPAN_S
 from .sawtooth import tooth_means
 
 MAX_BREAKS = 3
@@ -34,6 +34,15 @@ class Trend:
     new_high: bool = True
     gives_back: bool = False  # the process gave back much of what it had gained: a leak never does
     settled: Line | None = None  # after levelling off: the latest third alone, where memory is now
+    stretch: Line | None = None  # when the line is the latest third of a stretch that levelled off: the stretch
+
+    @property
+    def moved_per_s(self) -> float:
+        """The least a judged stretch's readings spread over its span: no average rate there was higher. When
+        the line is the latest third of a stretch that levelled off, the whole stretch counts too."""
+        if self.stretch is None:
+            return self.line.moved_per_s
+        return min(self.line.moved_per_s, self.stretch.moved_per_s)
 
     @property
     def rate_mib_per_min(self) -> float:
@@ -51,7 +60,7 @@ class Trend:
 def latest_trend(prep: Prepared, floor: float = 0.0, min_points: int = MIN_POINTS) -> Trend | None:
     """The trend to judge, or ``None`` when too little was seen after warm-up (``judged`` says how much)."""
     points, span = judged(prep)
-    if points < min_points or span < MIN_SPAN_S:
+    if points < min_points or span < MIN_SPAN_S - CLOCK_SLACK_S:  # 10 readings a second apart span 10 s
         return None
     parts = [p for p in prep.parts if len(p.t) >= 2]
     last = parts[-1]
@@ -114,7 +123,7 @@ def _shape(t: Array, y: Array, restarts: int, floor: float) -> Trend | None:
     if trend.line.low > 0 and trend.line.end_level - _high(y[:start]) < NEW_HIGH_SHARE * rise:
         # rising, but no higher than the process was before the change: a wave's upswing, judged whole
         plain = _levelling(t, y, whole, after, floor)
-        return Trend(plain.line, plain.how, plain.levelled, new_high=False)
+        return Trend(plain.line, plain.how, plain.levelled, new_high=False, stretch=plain.stretch)
     earlier = line(t[:start], y[:start], floor)  # all the process did before its latest stretch
     if trend.levelled or earlier is None or not slowed(earlier, fitted):
         return trend
@@ -131,7 +140,7 @@ def _levelling(t: Array, y: Array, fitted: Line, how: str, floor: float) -> Tren
         return Trend(fitted, how)
     early, late = line(t[:cut], y[:cut], floor), line(t[cut:], y[cut:], floor)
     if early is not None and late is not None and slowed(early, late):
-        return Trend(late, f"{how} (levelling off: the latest third)", levelled=True)
+        return Trend(late, f"{how} (levelling off: the latest third)", levelled=True, stretch=fitted)
     return Trend(fitted, how)
 
 

@@ -8,7 +8,6 @@ checked from recorded summaries.
 from __future__ import annotations
 
 import json
-import subprocess
 import sys
 from pathlib import Path
 from typing import Any
@@ -24,43 +23,46 @@ from leaklab.lab.sampler import Sample
 from leaklab.lab.verdict import analyse
 from leaklab.units import MIB
 
-from ..side_by_side import side_by_side
+from ..side_by_side import finish, side_by_side, start
 from .conftest import EXAMPLES, line_of
 
 DURATION = "25s"  # long enough for a steady line after the warm-up; the examples leak tens of MiB a minute
-PLATEAU_DURATION = "40s"  # the bounded example holds from ~8 s on, after a slow creep: judged on a longer line
+PLATEAU_DURATION = "60s"  # the bounded example holds from ~8 s on, after a slow creep: judged on a longer line
+COMMAND_DURATION = "20s"  # runs while the plateau does: 10 s of readings after warm-up, with room
 LEAKING = {
     "fastapi_gc_cycles": ("/orders/{uuid}", 'self.text = f"{label}: "'),
     "flask_order_loggers": ("/orders/{uuid}", 'log.info("order %s: priced'),
 }
-
-
-def check(*args: str | Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "leaklab", "check", "--duration", DURATION, *map(str, args)],
-        capture_output=True, text=True, timeout=180, check=False,
-    )  # fmt: skip
+COMMAND = "uvicorn under --cmd"
 
 
 @pytest.fixture(scope="module")
 def examples(tmp_path_factory: pytest.TempPathFactory, bare_python: Path) -> dict[str, tuple[Path, Any]]:
     """``leaklab check`` on every example, side by side (each is one process under its own memory limit):
-    ``example -> (report directory, CompletedProcess)``. The bounded one runs in a bare virtualenv."""
+    ``example -> (report directory, CompletedProcess)``. The bounded one runs in a bare virtualenv, for longest;
+    while it runs, the leaking ones, then a ``--cmd`` run of the first."""
     root = tmp_path_factory.mktemp("examples")
     argv = [sys.executable, "-m", "leaklab", "check", "--app", "app:app"]
-    runs: dict[str, list[str]] = {
+    plateau = [*argv, "--duration", PLATEAU_DURATION, "--python", str(bare_python)]
+    plateau += ["--app-dir", str(EXAMPLES / "wsgi_expiring_sessions"), "--path", "/sessions/{uuid}"]
+    leaking: dict[str, list[str]] = {
         name: [*argv, "--duration", DURATION, "--app-dir", str(EXAMPLES / name), "--path", path]
         for name, (path, _) in LEAKING.items()
     }
-    runs["wsgi_expiring_sessions"] = [*argv, "--duration", PLATEAU_DURATION, "--python", str(bare_python)]
-    runs["wsgi_expiring_sessions"] += [
-        "--app-dir",
-        str(EXAMPLES / "wsgi_expiring_sessions"),
-        "--path",
-        "/sessions/{uuid}",
-    ]
-    done = side_by_side({name: [*args, "--out", str(root / name)] for name, args in runs.items()}, timeout_s=240)
-    return {name: (root / name, result) for name, result in done.items()}
+    uvicorn = f"{sys.executable} -m uvicorn app:app --port {{port}}"
+    command = [sys.executable, "-m", "leaklab", "check", "--cmd", uvicorn, "--duration", COMMAND_DURATION]
+    command += ["--app-dir", str(EXAMPLES / "fastapi_gc_cycles"), "--path", "/orders/{uuid}"]
+
+    def out(name: str, args: list[str]) -> list[str]:
+        return [*args, "--out", str(root / name)]
+
+    holding = start({"wsgi_expiring_sessions": out("wsgi_expiring_sessions", plateau)})
+    try:
+        done = side_by_side({name: out(name, args) for name, args in leaking.items()}, timeout_s=240)
+        done |= side_by_side({COMMAND: out(COMMAND, command)}, timeout_s=240)
+    finally:
+        done_plateau = finish(holding, timeout_s=240)
+    return {name: (root / name, result) for name, result in (done | done_plateau).items()}
 
 
 def _summary(out: Path) -> dict[str, Any]:
@@ -105,11 +107,8 @@ def test_check_passes_the_bounded_example_run_in_a_bare_virtualenv(
 
 
 @pytest.mark.slow
-def test_check_on_a_command_judges_it_on_rss_alone_and_says_so(tmp_path: Path) -> None:
-    out = tmp_path / "report"
-    command = f"{sys.executable} -m uvicorn app:app --port {{port}}"
-    done = check("--cmd", command, "--app-dir", EXAMPLES / "fastapi_gc_cycles", "--path", "/orders/{uuid}",
-                 "--duration", "15s", "--out", out)  # fmt: skip
+def test_check_on_a_command_judges_it_on_rss_alone_and_says_so(examples: dict[str, tuple[Path, Any]]) -> None:
+    out, done = examples[COMMAND]
     assert done.returncode == 1, (done.stdout, done.stderr)
     assert done.stdout.startswith("uvicorn: leaking at +"), done.stdout
     assert "judged on RSS alone: a --cmd shows no line (--app names it)" in done.stdout

@@ -206,3 +206,19 @@ def test_a_small_creep_that_stops_is_bounded_however_wide_its_interval() -> None
     creep = [31.99, 32.01, 32.02, 32.06, 32.12, 32.15, 32.17, 32.25, 32.27, 32.31] + [32.3] * 2 + [32.32] * 12
     v = verdict(t, np.array(creep), one_process(len(t)))
     assert v.verdict == BOUNDED, v.reason
+
+
+def test_a_plateau_whose_latest_third_wobbles_is_bounded_by_the_stretch_that_levelled_off() -> None:
+    """The bounded example as a loaded CI machine recorded it (40 s, tracing from 34 s): a fill to 32 MiB by
+    9 s, 0.7 MiB of creep, then 0.3 MiB given back. Its latest third alone (9 readings) has an interval too
+    wide to call; but since the fill its readings never spread more than 2 MiB/min allows."""
+    t = np.arange(0, 41, 1.0)
+    mib = [24.19, 24.39, 25.3, 26.57, 27.81, 29.04, 30.36, 31.47, 31.98, 32.11, 32.11, 32.21, 32.24, 32.25]
+    mib += [32.31, 32.33, 32.33, 32.34, 32.35, 32.39, 32.39, 32.39, 32.43, 32.5, 32.56, 32.66, 32.71, 32.81]
+    mib += [32.84, 32.84, 32.55, 32.55, 32.55, 32.55, 32.56, 33.77, 39.12, 38.88, 39.64, 40.21, 50.7]
+    recorded = {"excluded_s": [(34.0, 40.0)], "load_s": (1.0, None)}  # as the run's summary gives them
+    v = verdict(t, np.array(mib), one_process(len(t)), **recorded)
+    assert v.verdict == BOUNDED, v.reason
+    assert v.levelled
+    creeping = np.array([*mib[:30], 32.9, 33.0, 33.1, 33.2, *mib[34:]])  # the same, still creeping at the end
+    assert verdict(t, creeping, one_process(len(t)), **recorded).verdict != BOUNDED
