@@ -6,6 +6,7 @@ In CI (``CI=true``) a skipped test fails the run: every component must be instal
 from __future__ import annotations
 
 import os
+import signal
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -15,6 +16,12 @@ import redis
 from leaklab.procs import ApiServer, MissingBinary, RedisServer, require
 
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+    # started in the background by a shell without job control (``(make test &)``): SIGINT is ignored, and every
+    # command a test starts would inherit that and shrug off the Ctrl-C the tests send it. A handler, unlike
+    # SIG_IGN, is reset to the default in a child, so the commands get Ctrl-C as a terminal would give it.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 _skipped: list[str] = []
 
 
