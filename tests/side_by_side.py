@@ -30,6 +30,9 @@ def finish(
             if proc.poll() is None:
                 proc.send_signal(signal.SIGINT)
                 proc.wait(60)
+            for pipe in (proc.stdout, proc.stderr):  # closed now, not by a later test's garbage collection
+                if pipe is not None:
+                    pipe.close()
     return done
 
 

@@ -38,7 +38,6 @@ class AlertRule:
 LAB_RULE = AlertRule(range_s=120.0, horizon_s=300.0, for_s=30.0)  # the repo's OomPredicted
 PROMETHEUS_RULE = AlertRule(range_s=3600.0, horizon_s=4 * 3600.0, for_s=900.0)
 COROOT_MIB_PER_HOUR = 10.0
-MK_ALPHA = 0.05
 MK_MAX_POINTS = 400
 Z_CRITICAL = 1.959963984540054  # two-sided 5%: the 97.5th percentile of the normal distribution
 

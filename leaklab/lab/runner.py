@@ -24,17 +24,12 @@ from .load import Locust
 from .options import LabOptions
 from .result import ModeResult
 from .sampler import Sample, Sampler, backfill_load, load_seen
-from .target import ApiTarget, Server, Target
+from .target import Server, Target
 
 MAX_FAILED_RESTARTS = 3
 
 
 Progress = Callable[[ModeResult, Sample, float], None]
-
-
-def run_mode(mode: str, opts: LabOptions, out: Path, progress: Progress | None = None) -> ModeResult:
-    """Run the lab's API in ``mode`` (a cache mode or a catalogue run) under ``opts`` (``run_target``)."""
-    return run_target(ApiTarget(mode, opts), opts, out, progress)
 
 
 def run_target(target: Target, opts: LabOptions, out: Path, progress: Progress | None = None) -> ModeResult:

@@ -15,11 +15,7 @@ from typing import Any
 
 from ..units import to_mib
 from ..verdict import Context, Series, Verdict, judge
-from ..verdict.rules import RULE, thresholds
 from .sampler import Sample, load_seen
-
-THRESHOLDS: dict[str, Any] = thresholds()
-VERDICT_RULE = RULE
 
 
 def context(samples: Sequence[Sample], oom_kills: int, tolerance_mib_per_min: float | None = None) -> Context:

@@ -29,7 +29,6 @@ class Part:
 
     t: Array
     y: Array
-    warmup_to_s: float | None = None  # readings before this were warm-up
     filled: bool | None = None  # the bounded structures filled up (None: not known)
     process: int = 0  # which process (0 = the first); a process has several parts around excluded windows
 
@@ -140,7 +139,7 @@ def prepare(series: Series, ctx: Context, scale: float = MIB, *, settle_s: float
             phase += pt > b + AFTER_EXCLUDED_S
         for k in np.unique(phase[keep]):
             mask = keep & (phase == k)
-            out.parts.append(Part(pt[mask], py[mask], warm if math.isfinite(warm) else None, filled, index))
+            out.parts.append(Part(pt[mask], py[mask], filled=filled, process=index))
     out.parts = [p for p in out.parts if len(p.t)]
     last_filled = [p.filled for p in out.parts if p.filled is not None]
     out.still_filling = bool(last_filled) and not last_filled[-1]
